@@ -16,7 +16,7 @@ import json
 import types
 import typing
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from typing import Any, TypeVar
 
 from shared.errors import DecodeError, ValidationError
@@ -106,12 +106,12 @@ def decode(
 Converter = Callable[[Any, str], Any]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _converter(hint: Any) -> Converter:
     if dataclasses.is_dataclass(hint):
         return _dataclass_converter(typing.cast(type, hint))
