@@ -1,0 +1,12 @@
+"""HTTP API: one blueprint per resource (parse → call → serialise)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from gateway.api import health, me, openapi
+
+
+def register_blueprints(app: Flask) -> None:
+    for module in (health, me, openapi):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,251 @@
+"""The durable local spool: append-only segment files, fsync'd with group commit.
+
+``append`` returns only once the line is on disk (``fdatasync``). Threads that append
+while a sync is running queue up behind it and the next sync carries all of them, so
+many request threads share one fsync. Each line is framed as ``<crc32 hex> <json>\\n``
+so a write torn by a crash is recognised and skipped when the segment is read back;
+a torn line was never acknowledged.
+
+The spool is bounded: past ``max_bytes`` the ``refuse`` policy raises
+``AuditUnavailableError`` (the app answers 503 ``audit_unavailable``) and the ``alarm``
+policy keeps writing and logs an error. Nothing is ever dropped silently.
+
+One process owns one spool directory at a time (see ``gateway.audit.slots``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from gateway.audit.config import FullPolicy
+
+log = logging.getLogger(__name__)
+
+_PREFIX = "seg-"
+_SUFFIX = ".log"
+ALARM_EVERY = 30.0  # seconds between repeated "spool full" log lines
+
+
+class AuditUnavailableError(RuntimeError):
+    """The audit log cannot take a record now; the request must be refused (503)."""
+
+
+def frame(payload: bytes) -> bytes:
+    return b"%08x %s\n" % (zlib.crc32(payload), payload)
+
+
+def read_segment(path: Path) -> tuple[list[bytes], int]:
+    """The intact payloads of a segment, and how many torn or corrupt lines were skipped."""
+    data = path.read_bytes()
+    good: list[bytes] = []
+    bad = 0
+    for line in data.split(b"\n"):
+        if not line:
+            continue
+        crc, sep, payload = line.partition(b" ")
+        if sep and len(crc) == 8 and crc == b"%08x" % zlib.crc32(payload):
+            good.append(payload)
+        else:
+            bad += 1
+    return good, bad
+
+
+def segment_path(directory: Path, seq: int) -> Path:
+    return directory / f"{_PREFIX}{seq:012d}{_SUFFIX}"
+
+
+def segment_seq(path: Path) -> int:
+    return int(path.name[len(_PREFIX) : -len(_SUFFIX)])
+
+
+def list_segments(directory: Path) -> list[Path]:
+    found = [
+        p
+        for p in directory.iterdir()
+        if p.name.startswith(_PREFIX) and p.name.endswith(_SUFFIX)
+        and p.name[len(_PREFIX) : -len(_SUFFIX)].isdigit()
+    ]
+    return sorted(found, key=segment_seq)
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _Batch:
+    __slots__ = ("done", "error", "lines", "size")
+
+    def __init__(self) -> None:
+        self.lines: list[bytes] = []
+        self.size = 0
+        self.done = False
+        self.error: BaseException | None = None
+
+
+class Spool:
+    """Segment files in ``directory``; the highest-numbered one is being written."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        max_bytes: int,
+        segment_bytes: int,
+        policy: FullPolicy,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self.segment_bytes = segment_bytes
+        self.policy = policy
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._open = _Batch()
+        self._flushing = False
+        self._fd: int | None = None
+        self._active_size = 0
+        self._bytes = 0
+        self._last_alarm = float("-inf")
+        self.alarms = 0
+        self.syncs = 0
+        self.write_error: str = ""
+        existing = list_segments(directory)
+        self._bytes = sum(p.stat().st_size for p in existing)
+        # Leftovers are sealed: new records always go to a fresh segment.
+        self._active_seq = segment_seq(existing[-1]) + 1 if existing else 1
+
+    # --- writing ---------------------------------------------------------------------
+
+    def append(self, payload: bytes) -> None:
+        """Write one record line; returns once it is on disk."""
+        line = frame(payload)
+        with self._lock:
+            self._check_room()
+            batch = self._open
+            batch.lines.append(line)
+            batch.size += len(line)
+            while not batch.done:
+                if self._flushing:
+                    self._cond.wait()
+                else:
+                    self._lead_flush()
+            if batch.error is not None:
+                raise AuditUnavailableError(
+                    f"the audit spool could not be written: {batch.error}"
+                ) from batch.error
+
+    def _check_room(self) -> None:
+        if self._bytes < self.max_bytes:
+            return
+        if self.policy == "refuse":
+            raise AuditUnavailableError(
+                f"the audit spool is full ({self._bytes} of {self.max_bytes} bytes): "
+                "the audit store is not taking uploads"
+            )
+        self.alarms += 1
+        now = self._clock()
+        if now - self._last_alarm >= ALARM_EVERY:
+            self._last_alarm = now
+            log.error(
+                "AUDIT SPOOL FULL: %d of %d bytes in %s; still writing because "
+                "WORKJET_AUDIT_FULL_POLICY=alarm. Check the audit store.",
+                self._bytes, self.max_bytes, self.directory,
+            )
+
+    def _lead_flush(self) -> None:
+        """Called with the lock held: write and sync the open batch, lock released meanwhile."""
+        batch = self._open
+        self._open = _Batch()
+        self._flushing = True
+        self._lock.release()
+        try:
+            self._write(b"".join(batch.lines))
+        except OSError as exc:
+            batch.error = exc
+        finally:
+            self._lock.acquire()
+            self._flushing = False
+            batch.done = True
+            if batch.error is None:
+                self._bytes += batch.size
+                self._active_size += batch.size
+                self.write_error = ""
+                if self._active_size >= self.segment_bytes:
+                    self._close_active()
+            else:
+                self.write_error = str(batch.error)
+            self._cond.notify_all()
+
+    def _write(self, data: bytes) -> None:
+        # Only the flushing thread touches the file, so no lock is needed here.
+        if self._fd is None:
+            path = segment_path(self.directory, self._active_seq)
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            fsync_dir(self.directory)
+        start = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            os.fdatasync(self._fd)
+            self.syncs += 1
+        except OSError:
+            # Leave no half batch behind: those records were never acknowledged.
+            os.ftruncate(self._fd, start)
+            raise
+
+    def _close_active(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            self._active_seq += 1
+            self._active_size = 0
+
+    # --- the uploader's side ---------------------------------------------------------
+
+    def seal(self) -> None:
+        """Close the segment being written (if it has anything) so it can be shipped."""
+        with self._lock:
+            while self._flushing:
+                self._cond.wait()
+            if self._fd is not None:
+                self._close_active()
+
+    def sealed(self) -> Iterator[Path]:
+        with self._lock:
+            active = self._active_seq
+        for path in list_segments(self.directory):
+            if segment_seq(path) < active:
+                yield path
+
+    def remove(self, path: Path) -> None:
+        size = path.stat().st_size
+        path.unlink()
+        with self._lock:
+            self._bytes -= size
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    @property
+    def full(self) -> bool:
+        return self._bytes >= self.max_bytes
+
+    def close(self) -> None:
+        with self._lock:
+            while self._flushing:
+                self._cond.wait()
+            self._close_active()

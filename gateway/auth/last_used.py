@@ -1,0 +1,62 @@
+"""Batching of API keys' "last used" times, so authentication writes nothing per request.
+
+Each worker remembers the latest use per key in memory and writes them all in one
+transaction at most once per interval, from a background thread started on first use
+(so it starts in the gunicorn worker, after the fork).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger("workjet.auth")
+
+DEFAULT_FLUSH_INTERVAL = 60.0
+
+
+class LastUsedRecorder:
+    def __init__(
+        self, write: Callable[[dict[str, int]], None], interval: float = DEFAULT_FLUSH_INTERVAL
+    ) -> None:
+        self._write = write
+        self._interval = interval
+        self._pending: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def record(self, key_id: str, when: int) -> None:
+        self._pending[key_id] = when  # a dict store is atomic under the GIL
+        if self._thread is None:
+            self._start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="workjet-last-used", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self._wake.wait(self._interval):
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        try:
+            self._write(pending)
+        except Exception:  # a failed write must not end the thread; retry next interval
+            log.exception("could not record API keys' last use; will retry")
+            with self._lock:
+                for key_id, when in pending.items():
+                    self._pending.setdefault(key_id, when)
+
+    def close(self) -> None:
+        self._wake.set()
+        self.flush()

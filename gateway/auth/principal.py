@@ -1,0 +1,118 @@
+"""Who is calling: the principal resolved from a request's credential.
+
+Views use ``@require_auth`` (or ``@require_role("admin")``) and ``current_principal()``.
+Resolution looks the credential up by its hash and compares the stored hash in constant
+time; a missing, unknown, expired or revoked credential is a 401 with the error body.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, ParamSpec, TypeVar
+
+from flask import g, request
+
+from gateway.auth.keys import API_KEY_PREFIX, hash_secret, looks_like_api_key
+from gateway.auth.last_used import LastUsedRecorder
+from gateway.errors import Forbidden, Unauthorized
+from gateway.store import Store
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Role = Literal["owner", "admin", "member"]
+_ROLE_RANK = {"member": 0, "admin": 1, "owner": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    tenant_id: str
+    tenant_name: str
+    user_id: str
+    email: str
+    role: Role
+    credential_id: str  # the API key's or session's id, never its secret
+    kind: Literal["api_key", "session"]
+
+    def has_role(self, role: Role) -> bool:
+        return _ROLE_RANK[self.role] >= _ROLE_RANK[role]
+
+
+class Authenticator:
+    """Turns a bearer credential into a ``Principal``; one per app."""
+
+    def __init__(self, store: Store, pepper: str, last_used: LastUsedRecorder) -> None:
+        self.store = store
+        self.pepper = pepper
+        self.last_used = last_used
+
+    def authenticate(self, credential: str) -> Principal | None:
+        if credential.startswith(API_KEY_PREFIX):
+            return self._api_key(credential)
+        return None
+
+    def _api_key(self, key: str) -> Principal | None:
+        if not looks_like_api_key(key):
+            return None
+        key_hash = hash_secret(key, self.pepper)
+        row = self.store.api_key_by_hash(key_hash)
+        if row is None or not hmac.compare_digest(row.key_hash, key_hash):
+            return None
+        now = int(time.time())
+        if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+            return None
+        self.last_used.record(row.id, now)
+        return Principal(
+            tenant_id=row.tenant_id, tenant_name=row.tenant_name, user_id=row.user_id,
+            email=row.email, role=row.role, credential_id=row.id, kind="api_key",
+        )
+
+
+def bearer_credential() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def current_principal() -> Principal:
+    """The request's principal, resolved once per request; 401 when there is none."""
+    principal: Principal | None = g.get("principal")
+    if principal is None:
+        from gateway.services import services
+
+        credential = bearer_credential()
+        if credential is not None:
+            principal = services().authenticator.authenticate(credential)
+        if principal is None:
+            raise Unauthorized()
+        g.principal = principal
+    return principal
+
+
+def require_auth(view: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        current_principal()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def require_role(role: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not current_principal().has_role(role):
+                raise Forbidden(f"This needs the {role} role in your tenant.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+

@@ -1,0 +1,88 @@
+"""Gateway settings: the only module that reads ``WORKJET_*`` environment variables.
+
+``Settings.from_env()`` is called by ``create_app`` and the CLI, never at import time.
+Each field's environment name is ``WORKJET_`` + the field name in upper case; the
+README's configuration table lists them all (a test keeps it true).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, get_args, get_type_hints
+
+DEFAULT_DATABASE_URL = "sqlite:///workjet-gateway.db"
+DEFAULT_AUDIT_URL = "file://./workjet-audit"
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """A setting has a value the gateway cannot use; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- core ---
+    database_url: str = DEFAULT_DATABASE_URL  # SQLAlchemy URL; postgresql+psycopg://... at scale
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # larger request bodies get 413
+    max_json_depth: int = 64  # deeper JSON bodies get 400
+    log_level: str = "INFO"
+    host_name: str = ""  # names this host in audit records; defaults to the machine's name
+    # --- serving (read by gateway/gunicorn.conf.py) ---
+    bind: str = "127.0.0.1:8400"
+    workers: int = 1
+    threads: int = 16  # gthread threads per worker; long provider waits need many
+    timeout: int = 300  # seconds a worker may stay silent (long streams send keep-alives)
+    tls_cert: str = ""  # PEM certificate chain; with tls_key serves HTTPS, TLS 1.3 minimum
+    tls_key: str = ""
+    # --- authentication ---
+    api_key_pepper: str = ""  # when set, API keys are hashed with HMAC-SHA256 keyed by it
+    # --- rate limits ---
+    ratelimit_storage_uri: str = "memory://"  # redis://host:port for several workers/hosts
+    # --- audit ---
+    audit_url: str = DEFAULT_AUDIT_URL  # file:///path or s3://host:port/bucket
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults overridden by ``WORKJET_<FIELD>`` variables, each parsed to its type."""
+        env = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            name = f"WORKJET_{f.name.upper()}"
+            if name in env:
+                values[f.name] = _parse(name, env[name], hints[f.name])
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @staticmethod
+    def env_names() -> list[str]:
+        return [f"WORKJET_{f.name.upper()}" for f in dataclasses.fields(Settings)]
+
+
+def _parse(name: str, raw: str, kind: Any) -> Any:
+    if kind is str:
+        return raw
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{name}={raw!r}: set it to true or false")
+    if kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r}: set it to a number") from None
+    if getattr(kind, "__origin__", None) is Literal:
+        choices = get_args(kind)
+        if raw not in choices:
+            raise ConfigError(f"{name}={raw!r}: set it to one of {', '.join(choices)}")
+        return raw
+    raise ConfigError(f"{name}: unsupported setting type {kind!r}")
+
