@@ -36,17 +36,23 @@ def decode_json(
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> Any:
     """Parse untrusted JSON, refusing input over ``max_bytes`` or nested over ``max_depth``."""
-    size = len(data.encode() if isinstance(data, str) else data)
+    # surrogatepass: a str may hold lone surrogates (from \ud800 escapes); measure, don't crash
+    size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
     if size > max_bytes:
         raise DecodeError(f"JSON body is {size} bytes; the limit is {max_bytes}")
     try:
-        value = json.loads(data)
+        value = json.loads(data, parse_constant=_refuse_constant)
     except RecursionError as exc:
         raise DecodeError(f"JSON nests deeper than {max_depth} levels") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # syntax, bad UTF-8, NaN/Infinity, ints over 4300 digits
         raise DecodeError(f"malformed JSON: {exc}") from exc
     _check_depth(value, max_depth)
     return value
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; accepted, they would make `encode` emit invalid JSON.
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _check_depth(value: Any, max_depth: int) -> None:
