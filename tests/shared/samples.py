@@ -1,0 +1,135 @@
+"""One or more example values of every wire type, shared by the codec tests."""
+
+from __future__ import annotations
+
+from shared import (
+    AuditRecord,
+    ChatRequest,
+    ChatResponse,
+    DlpFinding,
+    DlpNotice,
+    ErrorBody,
+    ErrorDetail,
+    ErrorEvent,
+    Message,
+    MessageEnd,
+    MessageStart,
+    ModelDescriptor,
+    ModelList,
+    TextDelta,
+    TextPart,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallPart,
+    ToolCallStart,
+    ToolDefinition,
+    ToolResultPart,
+    Usage,
+    UsageEvent,
+)
+
+WEATHER_SCHEMA = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "days": {"type": "integer", "minimum": 1}},
+    "required": ["city"],
+}
+CALL = ToolCallPart(id="call_1", name="weather", arguments={"city": "Zürich", "days": [1, 2]})
+RESULT = ToolResultPart(tool_call_id="call_1", content='{"temp": 18.5}', is_error=False)
+FINDING = DlpFinding(type="EMAIL", count=2, action="redact")
+
+REQUEST = ChatRequest(
+    model="claude-emu",
+    messages=(
+        Message(role="system", content=(TextPart("Be brief."),)),
+        Message(role="user", content=(TextPart('Weather in Zürich? ☀ \u2028 "quoted"'),)),
+        Message(role="assistant", content=(TextPart("Checking."), CALL)),
+        Message(role="tool", content=(RESULT,)),
+    ),
+    tools=(ToolDefinition("weather", WEATHER_SCHEMA, "Forecast for a city"),),
+    max_tokens=1024,
+    temperature=0.7,
+    stop=("\n\nHuman:",),
+    stream=True,
+)
+RESPONSE = ChatResponse(
+    id="msg_1",
+    model="claude-emu",
+    provider="anthropic",
+    content=(TextPart("It is 18 °C."), CALL),
+    stop_reason="tool_use",
+    usage=Usage(input_tokens=120, output_tokens=30, cost=0.00042),
+    dlp=(FINDING,),
+)
+ERROR = ErrorDetail(code="rate_limited", message="Too many requests; retry in 7 s", request_id="r1")
+
+# Every wire type with at least one value (defaults and non-defaults).
+SAMPLES: list[object] = [
+    TextPart("hello"),
+    TextPart(""),
+    CALL,
+    ToolCallPart(id="c", name="noargs"),
+    RESULT,
+    ToolResultPart(tool_call_id="c", content="boom", is_error=True),
+    Message(role="user", content=(TextPart("hi"),)),
+    ToolDefinition("t", {"type": "object"}),
+    REQUEST,
+    ChatRequest(model="m", messages=(Message(role="user", content=(TextPart("x"),)),)),
+    Usage(),
+    Usage(input_tokens=1, output_tokens=2, cost=3.5),
+    RESPONSE,
+    MessageStart(id="msg_1", model="gpt-emu", provider="openai"),
+    TextDelta("chunk"),
+    ToolCallStart(index=0, id="call_1", name="weather"),
+    ToolCallDelta(index=0, arguments_delta='{"city": "Par'),
+    ToolCallEnd(index=0),
+    DlpNotice(findings=(FINDING,), direction="response"),
+    DlpNotice(findings=()),
+    UsageEvent(input_tokens=5, output_tokens=6, cost=0.0),
+    MessageEnd(stop_reason="end_turn"),
+    ErrorEvent(error=ERROR),
+    ModelDescriptor(
+        id="gemini-emu",
+        provider="google",
+        context_window=1_000_000,
+        input_price_per_mtok=1.25,
+        output_price_per_mtok=10.0,
+        capabilities=("tools", "streaming", "vision", "system_prompt"),
+    ),
+    ModelList(models=()),
+    ModelList(models=(ModelDescriptor("llama-emu", "ollama", 8192, 0.0, 0.0),)),
+    FINDING,
+    AuditRecord(
+        id="a1",
+        time="2026-12-03T09:00:00Z",
+        kind="admin",
+        tenant_id="t1",
+        request_id="r1",
+        event="key_created",
+    ),
+    AuditRecord(
+        id="a2",
+        time="2026-12-03T09:00:01.5Z",
+        kind="request",
+        tenant_id="t1",
+        request_id="r2",
+        user_id="u1",
+        principal_id="key_1",
+        client_address="127.0.0.1",
+        endpoint="/api/v1/chat",
+        model="claude-emu",
+        provider="anthropic",
+        status=200,
+        input_tokens=10,
+        output_tokens=20,
+        cost=0.01,
+        latency_ms=123.4,
+        ttfb_ms=45.6,
+        dlp=(FINDING,),
+        rate_limit="ok",
+        host="gw1",
+        worker="w1",
+    ),
+    ERROR,
+    ErrorDetail(code="internal_error", message="x"),
+    ErrorBody(error=ERROR),
+]
