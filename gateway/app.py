@@ -11,6 +11,7 @@ from flask import Flask
 
 from gateway import errors, limits, requestlog
 from gateway.api import register_blueprints
+from gateway.audit import ext as audit_ext
 from gateway.auth.last_used import LastUsedRecorder
 from gateway.auth.principal import Authenticator
 from gateway.config import Settings
@@ -47,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     requestlog.init_app(app)
     errors.init_app(app)
     limits.init_app(app, services)
+    audit_ext.init_app(app, services)
     register_blueprints(app)
     return app
 

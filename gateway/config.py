@@ -43,6 +43,20 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"  # redis://host:port for several workers/hosts
     # --- audit ---
     audit_url: str = DEFAULT_AUDIT_URL  # file:///path or s3://host:port/bucket
+    audit_s3_access_key: str = ""  # credentials for an s3:// audit sink
+    audit_s3_secret_key: str = ""
+    audit_s3_allow_http: bool = False  # plain http to the S3 store (tests only; TLS otherwise)
+    audit_s3_ca_file: str = ""  # PEM bundle of a private CA that signed the S3 store's cert
+    audit_s3_region: str = ""  # S3 region when the store needs one
+    audit_s3_create_bucket: bool = False  # create the bucket at start if it is missing
+    audit_s3_object_lock: Literal["", "governance", "compliance"] = ""  # for a new bucket
+    audit_s3_retention_days: int = 0  # default retention of a new object-locked bucket
+    audit_spool_dir: str = ""  # local spool (one slot per worker); default <file sink>-spool
+    audit_spool_max_bytes: int = 512 * 1024 * 1024  # per worker; then the full policy applies
+    audit_full_policy: Literal["refuse", "alarm"] = "refuse"  # spool full: 503 or log+serve
+    audit_upload_interval: float = 2.0  # seconds between uploads of the spool
+    audit_signing_key_file: str = ""  # Ed25519 PEM signing digests; default: made in spool dir
+    audit_verify_key: str = ""  # public key (base64 or file) for `audit verify`
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

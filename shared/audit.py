@@ -39,3 +39,7 @@ class AuditRecord:
     rate_limit: str = ""  # "ok", or which limit refused the request
     host: str = ""
     worker: str = ""
+    # Tamper evidence, filled in by the gateway's uploader: position in the stream
+    # (tenant, host, worker) and the SHA-256 of the previous record's line in it.
+    seq: int = 0
+    prev_hash: str = ""

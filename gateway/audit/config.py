@@ -17,8 +17,7 @@ from urllib.parse import unquote, urlsplit
 FullPolicy = Literal["refuse", "alarm"]
 LockMode = Literal["", "governance", "compliance"]
 
-DEFAULT_AUDIT_URL = "file://.workjet/audit"
-DEFAULT_SPOOL_DIR = ".workjet/audit-spool"
+DEFAULT_SPOOL_DIR = "workjet-audit-spool"
 DEFAULT_SPOOL_MAX_BYTES = 512 * 1024 * 1024
 DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024
 DEFAULT_UPLOAD_INTERVAL = 2.0
@@ -129,6 +128,17 @@ def parse_sink_url(
     )
 
 
+def spool_dir(configured: str, audit_url: str) -> Path:
+    """The configured spool, else beside a ``file://`` sink (``<dir>-spool``), else ./"""
+    if configured:
+        return Path(configured)
+    if audit_url.startswith("file://"):
+        sink = parse_sink_url(audit_url)
+        assert isinstance(sink, Path)
+        return sink.with_name(sink.name + "-spool")
+    return Path(DEFAULT_SPOOL_DIR)
+
+
 def from_settings(settings: Any) -> AuditConfig:
     """Build the audit config from ``gateway.config.Settings`` (its ``audit_*`` fields)."""
     key_file = getattr(settings, "audit_signing_key_file", "")
@@ -144,10 +154,10 @@ def from_settings(settings: Any) -> AuditConfig:
             lock_mode=settings.audit_s3_object_lock,
             retention_days=settings.audit_s3_retention_days,
         ),
-        spool_dir=Path(settings.audit_spool_dir),
+        spool_dir=spool_dir(settings.audit_spool_dir, settings.audit_url),
         spool_max_bytes=settings.audit_spool_max_bytes,
         full_policy=settings.audit_full_policy,
         upload_interval=settings.audit_upload_interval,
         signing_key_file=Path(key_file) if key_file else None,
-        host=settings.audit_host,
+        host=settings.host_name,
     )
