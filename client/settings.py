@@ -59,6 +59,9 @@ class Settings:
     theme: str = DEFAULT_THEME
     ca_bundle: str = ""  # path of a PEM file with the CA that signs the gateway's certificate
     key_bindings: dict[str, str] = field(default_factory=dict)
+    # MCP connectors (client.connectors.config): names, commands/URLs and the *names* of
+    # their secrets; the values live in the keychain under ``mcp:<connector>:<VAR>``.
+    connectors: list[dict[str, Any]] = field(default_factory=list)
 
     def binding(self, action: str) -> str:
         return self.key_bindings.get(action) or DEFAULT_KEY_BINDINGS[action]
@@ -131,7 +134,24 @@ def check_settings(settings: Settings) -> Settings:
             raise SettingsError(f"key_bindings: unknown action {action!r}")
         if not isinstance(key, str) or not _KEY_NAME.match(key):
             raise SettingsError(f"key_bindings.{action}: {key!r} is not a key name")
+    _check_connectors(settings.connectors)
     return settings
+
+
+def _check_connectors(raw: Any) -> None:
+    from client.connectors.config import ConnectorConfigError, load_connectors
+
+    try:
+        configs = load_connectors(raw)
+    except ConnectorConfigError as exc:
+        raise SettingsError(f"connectors: {exc}") from exc
+    for cfg in configs:
+        for value in (cfg.command, cfg.url, cfg.cwd or "", *cfg.args):
+            if looks_like_credential(value):
+                raise SettingsError(
+                    f"connector {cfg.name}: an argument looks like a credential; store it "
+                    f"with `workjet mcp add {cfg.name} --secret VAR ...` instead"
+                )
 
 
 def settings_path(directory: Path | None = None) -> Path:
