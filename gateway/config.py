@@ -41,6 +41,22 @@ class Settings:
     api_key_pepper: str = ""  # when set, API keys are hashed with HMAC-SHA256 keyed by it
     # --- rate limits ---
     ratelimit_storage_uri: str = "memory://"  # redis://host:port for several workers/hosts
+    ratelimit_fail_mode: Literal["closed", "open"] = "closed"  # Redis down: 503, or count in process
+    ratelimit_key_per_minute: int = 120  # requests per minute per API key or session; 0 = none
+    ratelimit_user_per_minute: int = 240  # per user, all their credentials together; 0 = none
+    ratelimit_tenant_per_minute: int = 1200  # per tenant (a tenant may override it); 0 = none
+    ratelimit_anonymous_per_minute: int = 60  # per client address, requests without credential
+    budget_key_tokens_per_minute: int = 0  # worst-case tokens reserved per minute; 0 = none
+    budget_user_tokens_per_minute: int = 0
+    budget_tenant_tokens_per_minute: int = 0  # a tenant may override it
+    budget_key_daily: float = 0.0  # spend per UTC day in the catalog's currency; 0 = none
+    budget_user_daily: float = 0.0
+    budget_tenant_daily: float = 0.0  # a tenant may override it
+    budget_key_monthly: float = 0.0  # spend per UTC calendar month; 0 = none
+    budget_user_monthly: float = 0.0
+    budget_tenant_monthly: float = 0.0  # a tenant may override it
+    limits_cache_seconds: float = 10.0  # a tenant's changed limits reach every worker within this
+    usage_flush_seconds: float = 5.0  # usage aggregates are written in batches this often
     # --- audit ---
     audit_url: str = DEFAULT_AUDIT_URL  # file:///path or s3://host:port/bucket
     audit_s3_access_key: str = ""  # credentials for an s3:// audit sink

@@ -36,9 +36,29 @@ def ssl_context(conf: Any, default_ssl_context_factory: Any) -> ssl.SSLContext:
     return context
 
 
+def on_starting(server: Any) -> None:
+    """Refuse several workers with in-process rate limits (each would count on its own),
+    however the worker count was given (``-w``, GUNICORN_CMD_ARGS, WORKJET_WORKERS)."""
+    from gateway.config import ConfigError
+    from gateway.limits import check_workers
+
+    try:
+        check_workers(_settings, server.cfg.workers)
+    except ConfigError as exc:
+        raise SystemExit(f"workjet-gateway: {exc}") from None
+
+
 def worker_exit(server: Any, worker: Any) -> None:
     """Flush what each worker holds (audit spool, last-used times) before it goes."""
     app = getattr(worker, "wsgi", None)
     services = getattr(app, "extensions", {}).get("workjet") if app is not None else None
     if services is not None:
         services.close()
+
+
+def post_worker_init(worker: Any) -> None:
+    """Open the worker's audit spool now, so a crashed worker's leftovers ship at once."""
+    app = getattr(worker, "wsgi", None)
+    services = getattr(app, "extensions", {}).get("workjet") if app is not None else None
+    if services is not None and services.audit is not None:
+        services.audit.start()

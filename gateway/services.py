@@ -27,6 +27,7 @@ class Services:
     readiness: dict[str, Callable[[], None]] = field(default_factory=dict)
     # filled by the parts that wire themselves in create_app
     limiter: Any = None
+    budgets: Any = None  # gateway.budgets.Budgets: reserve(principal, tokens, cost, model=)
     audit: Any = None
     dlp: Any = None
     router: Any = None

@@ -42,6 +42,10 @@ class Sink(Protocol):
         """Keys under ``prefix`` in lexical order, after ``start_after``."""
         ...
 
+    def prefixes(self) -> Iterator[str]:
+        """The top-level names (tenant ids) that hold objects."""
+        ...
+
     def check(self) -> None: ...
 
     def describe(self) -> str: ...
@@ -97,6 +101,10 @@ class FileSink:
                 if key.startswith(prefix) and key > start_after:
                     keys.append(key)
         yield from sorted(keys)
+
+    def prefixes(self) -> Iterator[str]:
+        if self.root.is_dir():
+            yield from sorted(p.name for p in self.root.iterdir() if p.is_dir())
 
     def check(self) -> None:
         try:
@@ -163,6 +171,14 @@ class S3Sink:
                     yield obj.object_name
         except _NETWORK_ERRORS as exc:
             raise SinkError(f"cannot list {prefix!r} in {self.describe()}: {exc}") from exc
+
+    def prefixes(self) -> Iterator[str]:
+        try:
+            for obj in self.client.list_objects(self.target.bucket, recursive=False):
+                if obj.is_dir and obj.object_name:
+                    yield obj.object_name.rstrip("/")
+        except _NETWORK_ERRORS as exc:
+            raise SinkError(f"cannot list {self.describe()}: {exc}") from exc
 
     def check(self) -> None:
         try:

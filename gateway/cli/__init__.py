@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gateway.cli import admin, serve
+from gateway.cli import admin, audit, serve
 from gateway.config import ConfigError
 
-COMMAND_MODULES = (admin, serve)
+COMMAND_MODULES = (admin, audit, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -65,6 +65,33 @@ def _v1_foundation(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v3_limits(conn: Connection) -> None:
+    md = MetaData()
+    Table("tenants", md, Column("id", String(40), primary_key=True))
+    Table(
+        "tenant_limits", md,
+        Column("tenant_id", String(40), ForeignKey("tenants.id"), primary_key=True),
+        Column("requests_per_minute", Integer),
+        Column("tokens_per_minute", BigInteger),
+        Column("daily_budget_micros", BigInteger),
+        Column("monthly_budget_micros", BigInteger),
+        Column("updated_at", BigInteger, nullable=False),
+    )
+    Table(
+        "usage_daily", md,
+        Column("tenant_id", String(40), ForeignKey("tenants.id"), primary_key=True),
+        Column("day", String(10), primary_key=True),
+        Column("user_id", String(40), primary_key=True),
+        Column("model", String(200), primary_key=True),
+        Column("requests", BigInteger, nullable=False),
+        Column("input_tokens", BigInteger, nullable=False),
+        Column("output_tokens", BigInteger, nullable=False),
+        Column("cost_micros", BigInteger, nullable=False),
+    )
+    md.create_all(conn, tables=[md.tables["tenant_limits"], md.tables["usage_daily"]])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tenants, users, API keys", _v1_foundation),
+    Migration(3, "tenant limit overrides and daily usage aggregates", _v3_limits),
 )

@@ -10,11 +10,12 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.store import schema
 from gateway.store.ids import DuplicateError, new_id, now
+from gateway.store.limits_scope import LimitsScope
 
 ROLES = ("owner", "admin", "member")
 
 
-class TenantScope:
+class TenantScope(LimitsScope):
     def __init__(self, engine: Engine, tenant_id: str) -> None:
         self.engine = engine
         self.tenant_id = tenant_id

@@ -1,0 +1,181 @@
+"""Request rate limits with Flask-Limiter: per credential, per user, per tenant.
+
+Limited: the API paths (``/api/...`` and the provider-compatible ``/v1/...``); never
+``/healthz``, ``/readyz`` or ``/openapi.json``. A request with a valid credential counts
+against its credential's, its user's and its tenant's limits (moving one-minute windows,
+exact across workers and hosts with Redis); one without counts against its client
+address. Every response of a limited path carries the IETF draft ``RateLimit-Limit``,
+``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds) headers of the limit closest to
+exhaustion; a 429 says which limit was hit, when it resets, and carries ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+
+from flask import Flask, Response, g, request
+from flask_limiter import Limiter, RequestLimit
+from flask_limiter.errors import RateLimitExceeded
+from limits.errors import StorageError
+
+from gateway.auth.principal import Principal, bearer_credential
+from gateway.budgets import LimitStorageDown, StorageHealth
+from gateway.errors import TooManyRequests, error_response
+from gateway.limits.policy import Policies, Scope
+from gateway.services import Services
+
+log = logging.getLogger("workjet.limits")
+
+LIMITED_PREFIXES = ("/api/", "/v1/")
+_SCOPE_WORDS: dict[str, str] = {
+    "key": "this credential's", "user": "your user's", "tenant": "your tenant's",
+    "anon": "this client address's",
+}
+
+
+def is_limited_path(path: str) -> bool:
+    return path.startswith(LIMITED_PREFIXES)
+
+
+def principal_or_none() -> Principal | None:
+    """The request's principal if its credential is valid, resolved once (views reuse it)."""
+    if "limits_principal_checked" not in g:
+        g.limits_principal_checked = True
+        if g.get("principal") is None:
+            from gateway.services import services
+
+            credential = bearer_credential()
+            if credential is not None:
+                found = services().authenticator.authenticate(credential)
+                if found is not None:
+                    g.principal = found
+    principal: Principal | None = g.get("principal")
+    return principal
+
+
+def build_limiter(app: Flask, services: Services, policies: Policies,
+                  health: StorageHealth) -> Limiter:
+    settings = services.settings
+    open_mode = settings.ratelimit_fail_mode == "open"
+
+    def per_minute(scope: Scope) -> Callable[[], str]:
+        def provider() -> str:
+            principal = principal_or_none()
+            if principal is None:
+                return ""
+            n = policies.for_tenant(principal.tenant_id).for_scope(scope).requests_per_minute
+            return f"{n}/minute" if n > 0 else ""
+
+        return provider
+
+    def anonymous() -> str:
+        n = settings.ratelimit_anonymous_per_minute
+        return f"{n}/minute" if n > 0 and principal_or_none() is None else ""
+
+    def subject(scope: str) -> Callable[[], str]:
+        def key() -> str:
+            p = principal_or_none()
+            if scope == "anon" or p is None:
+                return f"anon:{request.remote_addr or '-'}"
+            ids = {"key": p.credential_id, "user": p.user_id, "tenant": p.tenant_id}
+            return f"{scope}:{ids[scope]}"
+
+        return key
+
+    from flask_limiter import ApplicationLimit
+
+    limits = [
+        ApplicationLimit(limit_provider=per_minute(scope), key_function=subject(scope),
+                         scope="requests")
+        for scope in ("key", "user", "tenant")
+    ]
+    limits.append(ApplicationLimit(limit_provider=anonymous, key_function=subject("anon"),
+                                   scope="requests"))
+    limiter = Limiter(
+        subject("anon"),
+        app=app,
+        application_limits=list(limits),
+        storage_uri=settings.ratelimit_storage_uri,
+        storage_options={"socket_timeout": 1, "socket_connect_timeout": 1,
+                         "wrap_exceptions": True}
+        if not settings.ratelimit_storage_uri.startswith("memory://") else {},
+        strategy="moving-window",
+        headers_enabled=False,  # ours follow the IETF draft (RateLimit-*, reset in seconds)
+        key_prefix="wj",
+        in_memory_fallback_enabled=open_mode,
+        fail_on_first_breach=True,
+    )
+    limiter.request_filter(lambda: not is_limited_path(request.path))
+
+    def on_exceeded(exc: RateLimitExceeded) -> Response:
+        return _exceeded_response(limiter, exc)
+
+    def on_storage_error(exc: StorageError) -> Response:
+        health.down("request limits", exc)
+        err = LimitStorageDown()
+        return error_response(err.status, err.code, err.message, err.headers)
+
+    def add_headers(response: Response) -> Response:
+        if is_limited_path(request.path):
+            _add_headers(limiter, response, health)
+        return response
+
+    app.register_error_handler(RateLimitExceeded, on_exceeded)
+    app.register_error_handler(StorageError, on_storage_error)
+    app.after_request(add_headers)
+    return limiter
+
+
+def _scope_of(limit: RequestLimit) -> str:
+    key = limit.key  # "wj/LIMITER/<scope>:<id>/requests/<n>/1/minute"
+    for scope in _SCOPE_WORDS:
+        if f"/{scope}:" in key:
+            return scope
+    return "anon"
+
+
+def _seconds_until(reset_at: float) -> int:
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def _exceeded_response(limiter: Limiter, exc: RateLimitExceeded) -> Response:
+    hit = limiter.current_limit
+    amount = exc.limit.limit.amount
+    scope = _scope_of(hit) if hit is not None else "anon"
+    try:
+        resets_in = _seconds_until(hit.window[0]) if hit is not None else 60
+    except Exception:  # storage failed between the check and now; a minute is the window
+        resets_in = 60
+    err = TooManyRequests(
+        f"Too many requests: {_SCOPE_WORDS[scope]} limit of {amount} requests per minute "
+        f"is reached. It resets in {resets_in} s.",
+        headers={"Retry-After": str(resets_in)},
+    )
+    return error_response(err.status, err.code, err.message, err.headers)
+
+
+def _add_headers(limiter: Limiter, response: Response, health: StorageHealth) -> None:
+    limits = limiter.current_limits
+    if not limits:
+        return
+    try:
+        tightest = None
+        for item in limits:
+            remaining = 0 if item.breached else item.remaining
+            if tightest is None or remaining < tightest[0]:
+                tightest = (remaining, item)
+    except Exception as exc:  # storage died after the check; the response still goes out
+        health.down("request limits", exc)
+        return
+    assert tightest is not None
+    remaining, item = tightest
+    response.headers["RateLimit-Limit"] = str(item.limit.amount)
+    response.headers["RateLimit-Remaining"] = str(max(0, remaining))
+    response.headers["RateLimit-Reset"] = str(_seconds_until(item.window[0]))
+    if response.status_code == 429 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = response.headers["RateLimit-Reset"]
+    if not limiter._storage_dead:  # Flask-Limiter's own fallback flag
+        health.up("request limits")
