@@ -39,13 +39,6 @@ class Settings:
     tls_key: str = ""
     # --- authentication ---
     api_key_pepper: str = ""  # when set, API keys are hashed with HMAC-SHA256 keyed by it
-    public_url: str = ""  # https://gateway.example.com: builds exact redirect/verification URLs
-    oidc_issuer: str = "https://accounts.google.com"  # its discovery document gives endpoints
-    oidc_client_id: str = ""  # the OAuth client registered with the issuer
-    oidc_client_secret: str = ""
-    device_code_ttl: int = 600  # seconds a device login code stays usable
-    device_poll_interval: int = 5  # seconds the terminal waits between polls
-    device_verify_limit: str = "10 per 5 minutes"  # user-code entries per address and session
     # --- rate limits ---
     ratelimit_storage_uri: str = "memory://"  # redis://host:port for several workers/hosts
     ratelimit_fail_mode: Literal["closed", "open"] = "closed"  # Redis down: 503 or local counts
@@ -64,29 +57,6 @@ class Settings:
     budget_tenant_monthly: float = 0.0  # a tenant may override it
     limits_cache_seconds: float = 10.0  # a tenant's changed limits reach every worker within this
     usage_flush_seconds: float = 5.0  # usage aggregates are written in batches this often
-    # --- model router ---
-    openai_base_url: str = "https://api.openai.com/v1"  # OpenAI or a compatible server
-    openai_api_key: str = ""  # the deployment's key (a tenant may bring its own)
-    anthropic_base_url: str = "https://api.anthropic.com"
-    anthropic_api_key: str = ""
-    google_base_url: str = "https://generativelanguage.googleapis.com"
-    google_api_key: str = ""
-    ollama_base_url: str = "http://localhost:11434"  # plain http: loopback is allowed below
-    ollama_api_key: str = ""  # only when Ollama sits behind an authenticating proxy
-    router_catalog: str = ""  # model catalog JSON file; empty: the packaged gateway/catalog.json
-    router_ca_bundle: str = ""  # PEM CAs trusted for providers; empty: certifi's bundle
-    router_plain_http_hosts: str = "localhost,127.0.0.1,::1"  # hosts allowed without TLS
-    router_connect_timeout: float = 5.0  # seconds to connect to a provider
-    router_read_timeout: float = 120.0  # longest silence from a provider, in seconds
-    router_total_timeout: float = 600.0  # one request, retries and stream included
-    router_retry_rounds: int = 2  # passes over a model's fallback list
-    router_retry_backoff: float = 0.25  # first pause between passes (doubles, with jitter)
-    router_retry_budget: float = 10.0  # seconds of retrying one request may spend
-    router_breaker_threshold: int = 5  # consecutive failures that open an endpoint's circuit
-    router_breaker_reset: float = 30.0  # seconds an open circuit waits before one probe
-    router_keepalive: float = 15.0  # seconds of silence before an SSE keep-alive comment
-    router_pool_size: int = 32  # pooled connections per provider endpoint and worker
-    provider_key_secret: str = ""  # base64 of 32 bytes: encrypts tenants' own provider keys
     # --- audit ---
     audit_url: str = DEFAULT_AUDIT_URL  # file:///path or s3://host:port/bucket
     audit_s3_access_key: str = ""  # credentials for an s3:// audit sink
