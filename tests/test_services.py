@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ import urllib3.exceptions
 
 from tests.conftest import _started
 from tests.services import RedisServer, S3Server, SecretService, ServiceError
-from tests.services.process import free_port
+from tests.services.process import REPO_ROOT, free_port
 
 
 def _bucket() -> str:
@@ -186,6 +187,43 @@ def test_keyring_round_trips_a_secret_seen_by_another_process(
         check=True,
     )
     assert again.stdout.splitlines()[-1] == "None"
+
+
+@pytest.mark.integration
+def test_servers_die_with_the_process_that_started_them(tmp_path: Path) -> None:
+    # A test run killed outright (CI timeout, ^C twice) must not leave servers behind.
+    script = (
+        "import pathlib, sys, time\n"
+        "from tests.services import RedisServer\n"
+        "server = RedisServer(pathlib.Path(sys.argv[1]))\n"
+        "server.start()\n"
+        "print(server.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    starter = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert starter.stdout is not None
+    pid = int(starter.stdout.readline())
+    assert _alive(pid)
+    starter.kill()
+    starter.wait()
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for init to reap it counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 # --- without the services (unit) ----------------------------------------------------------

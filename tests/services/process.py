@@ -10,7 +10,6 @@ server and how to tell that it is ready.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -49,12 +48,18 @@ def require_binary(name: str, hint: str) -> str:
     return path
 
 
-def _die_with_parent() -> None:
-    # Linux only: the child gets SIGTERM if pytest dies, so a killed test run leaves
-    # no servers behind. PR_SET_PDEATHSIG is 1.
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)
+def die_with_parent(command: list[str]) -> list[str]:
+    """``command`` prefixed so that the child gets SIGTERM if this process dies.
+
+    A killed test run then leaves no servers behind. ``setpriv`` (util-linux) sets the
+    parent-death signal and execs the command, so the PID is still the server's; this
+    avoids ``preexec_fn``, which is unsafe once other threads run. The signal follows
+    the *thread* that started the child: start services from the main thread.
+    """
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or not sys.platform.startswith("linux"):
+        return command
+    return [setpriv, "--pdeathsig", "TERM", "--", *command]
 
 
 class ServiceProcess:
@@ -103,13 +108,12 @@ class ServiceProcess:
         self._log.write(f"--- start: {' '.join(command)}\n".encode())
         self._log.flush()
         self._proc = subprocess.Popen(
-            command,
+            die_with_parent(command),
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=self.environment(),
             cwd=self.workdir,
-            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while True:

@@ -22,6 +22,7 @@ from tests.services.process import (
     START_TIMEOUT,
     STOP_TIMEOUT,
     ServiceError,
+    die_with_parent,
     require_binary,
 )
 
@@ -73,10 +74,10 @@ class SecretService:
         env.update(HOME=str(self.home), XDG_RUNTIME_DIR=str(self.runtime_dir))
         self._log = open(self.log_path, "a")  # noqa: SIM115 - closed in stop()
         self._bus = subprocess.Popen(
-            [
+            die_with_parent([
                 self.dbus_daemon, "--session", "--nofork", "--nopidfile", "--print-address=1",
                 f"--address=unix:path={self.runtime_dir}/bus",
-            ],
+            ]),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -90,7 +91,9 @@ class SecretService:
             raise ServiceError(f"dbus-daemon printed no address; log {self.log_path}")
         env["DBUS_SESSION_BUS_ADDRESS"] = address
         self._gkd = subprocess.Popen(
-            [self.keyring_daemon, "--foreground", "--unlock", "--components=secrets"],
+            die_with_parent(
+                [self.keyring_daemon, "--foreground", "--unlock", "--components=secrets"]
+            ),
             stdin=subprocess.PIPE,
             stdout=self._log,
             stderr=self._log,
