@@ -57,6 +57,29 @@ class Settings:
     budget_tenant_monthly: float = 0.0  # a tenant may override it
     limits_cache_seconds: float = 10.0  # a tenant's changed limits reach every worker within this
     usage_flush_seconds: float = 5.0  # usage aggregates are written in batches this often
+    # --- model router ---
+    openai_base_url: str = "https://api.openai.com/v1"  # OpenAI or a compatible server
+    openai_api_key: str = ""  # the deployment's key (a tenant may bring its own)
+    anthropic_base_url: str = "https://api.anthropic.com"
+    anthropic_api_key: str = ""
+    google_base_url: str = "https://generativelanguage.googleapis.com"
+    google_api_key: str = ""
+    ollama_base_url: str = "http://localhost:11434"  # plain http: loopback is allowed below
+    ollama_api_key: str = ""  # only when Ollama sits behind an authenticating proxy
+    router_catalog: str = ""  # model catalog JSON file; empty: the packaged gateway/catalog.json
+    router_ca_bundle: str = ""  # PEM CAs trusted for providers; empty: certifi's bundle
+    router_plain_http_hosts: str = "localhost,127.0.0.1,::1"  # hosts allowed without TLS
+    router_connect_timeout: float = 5.0  # seconds to connect to a provider
+    router_read_timeout: float = 120.0  # longest silence from a provider, in seconds
+    router_total_timeout: float = 600.0  # one request, retries and stream included
+    router_retry_rounds: int = 2  # passes over a model's fallback list
+    router_retry_backoff: float = 0.25  # first pause between passes (doubles, with jitter)
+    router_retry_budget: float = 10.0  # seconds of retrying one request may spend
+    router_breaker_threshold: int = 5  # consecutive failures that open an endpoint's circuit
+    router_breaker_reset: float = 30.0  # seconds an open circuit waits before one probe
+    router_keepalive: float = 15.0  # seconds of silence before an SSE keep-alive comment
+    router_pool_size: int = 32  # pooled connections per provider endpoint and worker
+    provider_key_secret: str = ""  # base64 of 32 bytes: encrypts tenants' own provider keys
     # --- audit ---
     audit_url: str = DEFAULT_AUDIT_URL  # file:///path or s3://host:port/bucket
     audit_s3_access_key: str = ""  # credentials for an s3:// audit sink

@@ -73,7 +73,8 @@ class Emulator:
         app = create_emulator_app(self.state)
         self._server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=self._tls)
         self._server.daemon_threads = True  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
         self._thread.start()
         return self
 

@@ -1,0 +1,210 @@
+"""The router against real HTTP emulators: each provider, tools both ways, resilience."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from gateway.errors import ApiError
+from gateway.router import Router, build_router
+from gateway.router.relay import stream
+from shared.chat import (
+    ChatRequest,
+    Message,
+    TextPart,
+    ToolCallPart,
+    ToolDefinition,
+    ToolResultPart,
+)
+from shared.events import (
+    ErrorEvent,
+    MessageEnd,
+    MessageStart,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    UsageEvent,
+)
+from tests.emulators import Behaviour
+from tests.gateway.router.conftest import MODELS, Upstreams
+
+WEATHER = ToolDefinition(
+    name="get_weather", description="Weather for a city",
+    input_schema={"type": "object", "properties": {"location": {"type": "string"}},
+                  "required": ["location"], "additionalProperties": False},
+)
+
+
+def ask(model: str, text: str = "hello there", **kw: Any) -> ChatRequest:
+    return ChatRequest(model=model, messages=(
+        Message("system", (TextPart("be brief"),)), Message("user", (TextPart(text),))), **kw)
+
+
+def plan(router: Router, model: str) -> Any:
+    return router.plan(model, "t1", "acme")
+
+
+def events(router: Router, req: ChatRequest, keepalive: float = 5.0) -> list[Any]:
+    return list(stream(router, req, plan(router, req.model), keepalive))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_complete_text_with_usage_and_cost(router: Router, upstreams: Upstreams,
+                                           model: str) -> None:
+    answer = router.complete(ask(model), plan(router, model))
+    assert answer.content == (TextPart(f"Hello from {model.replace('-test', '-up')}. "
+                                       "You said: hello there"),)
+    assert answer.stop_reason == "end_turn" and answer.provider == upstreams_provider(model)
+    m = router.catalog.models[model]
+    assert answer.usage.output_tokens == 7  # the emulator counts words
+    assert answer.usage.input_tokens == 4
+    assert answer.usage.cost == m.cost(4, 7) > 0 or m.input_price_per_mtok == 0
+    sent = upstreams.of(model).state.requests[-1]
+    assert "be brief" in json.dumps(sent["body"])  # the system prompt reached the provider
+
+
+def upstreams_provider(model: str) -> str:
+    return {"gpt": "openai", "claude": "anthropic", "gemini": "google", "llama": "ollama"}[
+        model.split("-")[0]]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_tool_call_and_result_round_trip(router: Router, upstreams: Upstreams,
+                                         model: str) -> None:
+    req = ask(model, "weather in Paris?", tools=(WEATHER,))
+    first = router.complete(req, plan(router, model))
+    assert first.stop_reason == "tool_use"
+    call = first.content[-1]
+    assert isinstance(call, ToolCallPart) and call.name == "get_weather"
+    assert call.arguments == {"location": "Paris", "unit": "celsius"}
+    sent_tools = json.dumps(upstreams.of(model).state.requests[-1]["body"])
+    assert '"additionalProperties": false' in sent_tools  # the schema went whole
+    follow = ChatRequest(model=model, tools=(WEATHER,), messages=(
+        *req.messages, Message("assistant", (call,)),
+        Message("tool", (ToolResultPart(call.id, "18 C and sunny"),))))
+    second = router.complete(follow, plan(router, model))
+    assert second.content == (TextPart("The tool returned: 18 C and sunny"),)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_stream_text_and_tool_events(router: Router, model: str) -> None:
+    got = events(router, ask(model, "weather?", tools=(WEATHER,)))
+    assert isinstance(got[0], MessageStart) and got[0].model == model
+    start = next(e for e in got if isinstance(e, ToolCallStart))
+    assert start.name == "get_weather" and start.id
+    args = "".join(e.arguments_delta for e in got if isinstance(e, ToolCallDelta))
+    assert json.loads(args) == {"location": "Paris", "unit": "celsius"}
+    assert any(isinstance(e, ToolCallEnd) for e in got)
+    usage = next(e for e in got if isinstance(e, UsageEvent))
+    assert usage.output_tokens == 12
+    assert got[-1] == MessageEnd("tool_use")
+    text = events(router, ask(model, "one two three"))
+    assert "".join(e.text for e in text if isinstance(e, TextDelta)).endswith("one two three")
+    assert text[-1] == MessageEnd("end_turn")
+
+
+def test_fallback_on_503_to_the_next_model(router: Router, upstreams: Upstreams) -> None:
+    upstreams.openai.state.push(Behaviour(status=503))
+    answer = router.complete(ask("resilient"), plan(router, "resilient"))
+    assert answer.provider == "anthropic" and answer.model == "claude-test"
+    assert len(upstreams.openai.state.requests) == 1
+
+
+def test_stream_falls_back_before_the_first_byte(router: Router, upstreams: Upstreams) -> None:
+    upstreams.openai.state.push(Behaviour(status=503, retry_after="1"))
+    got = events(router, ask("resilient"))
+    assert isinstance(got[0], MessageStart) and got[0].provider == "anthropic"
+    assert got[-1] == MessageEnd("end_turn")
+
+
+def test_no_fallback_after_the_first_byte(router: Router, upstreams: Upstreams) -> None:
+    upstreams.openai.state.push(Behaviour(break_after=3))
+    got = events(router, ask("resilient", "a b c d e f g"))
+    assert isinstance(got[0], MessageStart) and got[0].provider == "openai"
+    assert any(isinstance(e, TextDelta) for e in got)
+    assert isinstance(got[-1], ErrorEvent) and got[-1].error.code == "provider_error"
+    assert upstreams.anthropic.state.requests == []
+
+
+def test_rate_limit_carries_retry_after(router: Router, upstreams: Upstreams) -> None:
+    upstreams.google.state.default = Behaviour(status=429, retry_after="30")
+    with pytest.raises(ApiError) as caught:
+        router.complete(ask("gemini-test"), plan(router, "gemini-test"))
+    assert caught.value.status == 429 and caught.value.headers["Retry-After"] == "30"
+    assert len(upstreams.google.state.requests) == 1  # 30 s is beyond the retry budget
+
+
+def test_retry_with_backoff_recovers(router: Router, upstreams: Upstreams) -> None:
+    upstreams.anthropic.state.push(Behaviour(status=500))
+    answer = router.complete(ask("claude-test"), plan(router, "claude-test"))
+    assert answer.provider == "anthropic" and len(upstreams.anthropic.state.requests) == 2
+
+
+def test_client_errors_are_not_retried(router: Router, upstreams: Upstreams) -> None:
+    upstreams.openai.state.push(Behaviour(status=400))
+    with pytest.raises(ApiError) as caught:
+        router.complete(ask("resilient"), plan(router, "resilient"))
+    assert caught.value.status == 400 and caught.value.code == "provider_error"
+    assert upstreams.anthropic.state.requests == []
+
+
+def test_read_timeout(upstreams: Upstreams, catalog_path: str) -> None:
+    router = build_router(upstreams.settings(catalog_path, router_read_timeout=0.3,
+                                             router_retry_rounds=1))
+    upstreams.ollama.state.push(Behaviour(latency=2.0))
+    started = time.monotonic()
+    with pytest.raises(ApiError) as caught:
+        router.complete(ask("llama-test"), plan(router, "llama-test"))
+    assert caught.value.status == 504 and caught.value.code == "provider_timeout"
+    assert time.monotonic() - started < 1.5
+    router.close()
+
+
+def test_circuit_opens_and_closes(upstreams: Upstreams, catalog_path: str) -> None:
+    router = build_router(upstreams.settings(catalog_path, router_breaker_threshold=2,
+                                             router_retry_rounds=1, router_breaker_reset=0.5))
+    upstreams.openai.state.default = Behaviour(status=500)
+    for _ in range(2):
+        with pytest.raises(ApiError):
+            router.complete(ask("gpt-test"), plan(router, "gpt-test"))
+    assert router.endpoints["openai"].breaker.state == "open"
+    with pytest.raises(ApiError) as caught:  # refused without calling the provider
+        router.complete(ask("gpt-test"), plan(router, "gpt-test"))
+    assert caught.value.status == 503 and len(upstreams.openai.state.requests) == 2
+    fell_back = router.complete(ask("resilient"), plan(router, "resilient"))
+    assert fell_back.provider == "anthropic" and len(upstreams.openai.state.requests) == 2
+    upstreams.openai.state.default = Behaviour()
+    time.sleep(0.6)
+    assert router.endpoints["openai"].breaker.state == "half_open"
+    assert router.complete(ask("gpt-test"), plan(router, "gpt-test")).provider == "openai"
+    assert router.endpoints["openai"].breaker.state == "closed"
+    router.close()
+
+
+def test_closing_the_stream_closes_the_upstream(router: Router, upstreams: Upstreams) -> None:
+    upstreams.anthropic.state.push(Behaviour(chunk_delay=0.05, pieces=200))
+    relay = stream(router, ask("claude-test"), plan(router, "claude-test"), 5.0)
+    assert isinstance(next(relay), MessageStart)
+    next(relay)
+    relay.close()
+    assert upstreams.anthropic.state.stream_closed.wait(3.0)
+    assert upstreams.anthropic.state.client_closed == 1
+
+
+def test_keepalive_ticks_during_silence(router: Router, upstreams: Upstreams) -> None:
+    upstreams.ollama.state.push(Behaviour(latency=0.5))
+    got = events(router, ask("llama-test"), keepalive=0.1)
+    assert got[:2] == [None, None] and isinstance(got[-1], MessageEnd)
+
+
+def test_tenant_allow_list_and_aliases(router: Router) -> None:
+    assert [t.model.id for t in router.plan("mine", "t9", "restricted")] == ["llama-test"]
+    with pytest.raises(ApiError) as caught:
+        router.plan("gpt-test", "t9", "restricted")
+    assert caught.value.code == "model_not_allowed"
+    with pytest.raises(ApiError):
+        router.plan("no-such-model", "t1", "acme")
