@@ -1,8 +1,9 @@
 """A tiny MCP server for the connector tests (run as a script by the tests' connectors).
 
-Tools: ``env`` (its own environment as JSON), ``echo`` (its description is read from
-``--description-file`` at start, so a test can change the definition), ``crash`` (writes
-lines to stderr, then exits at once), ``slow`` (sleeps, reporting progress).
+Tools: ``auth`` (the HTTP Authorization header it received), ``env`` (its environment as
+JSON), ``echo`` (its description is read from ``--description-file`` at start, so a test
+can change the definition), ``crash`` (writes to stderr, then exits at once), ``slow``
+(sleeps, reporting progress) and ``pid``. ``--http-port`` serves streamable HTTP.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def main() -> None:
     parser.add_argument("--stderr-at-start", default="")
     parser.add_argument("--exit-at-start", type=int, default=None)
     parser.add_argument("--hang-at-start", action="store_true")
+    parser.add_argument("--http-port", type=int, default=0, help="serve streamable HTTP instead")
     args = parser.parse_args()
     if args.stderr_at_start:
         print(args.stderr_at_start, file=sys.stderr, flush=True)
@@ -64,11 +66,21 @@ def main() -> None:
         return "done"
 
     @server.tool()
+    def auth(ctx: Context) -> str:
+        """Report the Authorization header of this HTTP request."""
+        request = ctx.request_context.request
+        headers = getattr(request, "headers", None)
+        return (headers.get("authorization") if headers is not None else None) or "none"
+
+    @server.tool()
     def pid() -> str:
         """Report this process's PID."""
         return str(os.getpid())
 
-    server.run("stdio")
+    if args.http_port:
+        server.run("streamable-http", host="127.0.0.1", port=args.http_port)
+    else:
+        server.run("stdio")
 
 
 if __name__ == "__main__":
