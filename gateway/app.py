@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from gateway import errors, limits, requestlog
+from gateway import errors, limits, requestlog, web
 from gateway.api import register_blueprints
 from gateway.audit import ext as audit_ext
 from gateway.auth.last_used import LastUsedRecorder
@@ -50,6 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app, services)
     audit_ext.init_app(app, services)
     register_blueprints(app)
+    web.init_app(app, services)  # sign-in, device approval and their pages
     return app
 
 

@@ -39,6 +39,13 @@ class Settings:
     tls_key: str = ""
     # --- authentication ---
     api_key_pepper: str = ""  # when set, API keys are hashed with HMAC-SHA256 keyed by it
+    public_url: str = ""  # https://gateway.example.com: builds exact redirect/verification URLs
+    oidc_issuer: str = "https://accounts.google.com"  # its discovery document gives endpoints
+    oidc_client_id: str = ""  # the OAuth client registered with the issuer
+    oidc_client_secret: str = ""
+    device_code_ttl: int = 600  # seconds a device login code stays usable
+    device_poll_interval: int = 5  # seconds the terminal waits between polls
+    device_verify_limit: str = "10 per 5 minutes"  # user-code entries per address and session
     # --- rate limits ---
     ratelimit_storage_uri: str = "memory://"  # redis://host:port for several workers/hosts
     ratelimit_fail_mode: Literal["closed", "open"] = "closed"  # Redis down: 503 or local counts

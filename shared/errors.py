@@ -35,6 +35,11 @@ ErrorCode = Literal[
     "audit_unavailable",
     "service_unavailable",
     "internal_error",
+    # device login polling (RFC 8628 section 3.5), answered with status 400
+    "authorization_pending",
+    "slow_down",
+    "expired_token",
+    "access_denied",
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(ErrorCode.__args__)  # type: ignore[attr-defined]

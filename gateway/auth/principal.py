@@ -3,6 +3,14 @@
 Views use ``@require_auth`` (or ``@require_role("admin")``) and ``current_principal()``.
 Resolution looks the credential up by its hash and compares the stored hash in constant
 time; a missing, unknown, expired or revoked credential is a 401 with the error body.
+
+Credentials: ``Authorization: Bearer`` with an API key (``wj_live_``) or a session token
+(``wj_sess_``), else the browser's session cookie. A cookie-authenticated request with an
+unsafe method must carry the session's CSRF token (header or form field), or it is 403;
+bearer requests need none (a browser never adds that header by itself).
+
+There is no operator role in the API: creating tenants and admitting domains for them is
+done with the ``workjet-gateway`` CLI by whoever runs the gateway and holds its database.
 """
 
 from __future__ import annotations
@@ -18,6 +26,14 @@ from flask import g, request
 
 from gateway.auth.keys import API_KEY_PREFIX, hash_secret, looks_like_api_key
 from gateway.auth.last_used import LastUsedRecorder
+from gateway.auth.sessions import (
+    COOKIE_NAME,
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_PREFIX,
+    csrf_ok,
+    looks_like_session_token,
+)
 from gateway.errors import Forbidden, Unauthorized
 from gateway.store import Store
 
@@ -53,7 +69,23 @@ class Authenticator:
     def authenticate(self, credential: str) -> Principal | None:
         if credential.startswith(API_KEY_PREFIX):
             return self._api_key(credential)
+        if credential.startswith(SESSION_PREFIX):
+            return self._session(credential)
         return None
+
+    def _session(self, token: str) -> Principal | None:
+        if not looks_like_session_token(token):
+            return None
+        token_hash = hash_secret(token, self.pepper)
+        row = self.store.session_by_hash(token_hash)
+        if row is None or not hmac.compare_digest(row.token_hash, token_hash):
+            return None
+        if row.revoked_at is not None or row.expires_at <= int(time.time()):
+            return None
+        return Principal(
+            tenant_id=row.tenant_id, tenant_name=row.tenant_name, user_id=row.user_id,
+            email=row.email, role=row.role, credential_id=row.id, kind="session",
+        )
 
     def _api_key(self, key: str) -> Principal | None:
         if not looks_like_api_key(key):
@@ -80,18 +112,45 @@ def bearer_credential() -> str | None:
     return value.strip()
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def optional_principal() -> Principal | None:
+    """The request's principal (resolved once per request), or None when there is none.
+
+    A bearer credential wins over the cookie; a request with a bearer credential that
+    does not resolve gets no principal even if it also carries a cookie.
+    """
+    if "principal" in g:
+        found: Principal | None = g.principal
+        return found
+    from gateway.services import services
+
+    authenticator = services().authenticator
+    principal: Principal | None = None
+    credential = bearer_credential()
+    if credential is not None:
+        principal = authenticator.authenticate(credential)
+    else:
+        cookie = request.cookies.get(COOKIE_NAME)
+        if cookie and looks_like_session_token(cookie):
+            principal = authenticator.authenticate(cookie)
+            if principal is not None and request.method not in _SAFE_METHODS:
+                presented = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
+                if not csrf_ok(cookie, presented, authenticator.pepper):
+                    raise Forbidden(
+                        "This request came without the page's CSRF token; reload the page "
+                        "and try again."
+                    )
+    g.principal = principal
+    return principal
+
+
 def current_principal() -> Principal:
     """The request's principal, resolved once per request; 401 when there is none."""
-    principal: Principal | None = g.get("principal")
+    principal = optional_principal()
     if principal is None:
-        from gateway.services import services
-
-        credential = bearer_credential()
-        if credential is not None:
-            principal = services().authenticator.authenticate(credential)
-        if principal is None:
-            raise Unauthorized()
-        g.principal = principal
+        raise Unauthorized()
     return principal
 
 

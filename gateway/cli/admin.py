@@ -25,6 +25,7 @@ def register(subparsers: Subparsers) -> None:
     create.set_defaults(handler=cmd_tenant_create)
     listing = tenant_sub.add_parser("list", help="list tenants")
     listing.set_defaults(handler=cmd_tenant_list)
+    auth_commands().add_tenant_actions(tenant_sub)
 
     user = subparsers.add_parser("user", help="manage users")
     user_sub = user.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -33,6 +34,7 @@ def register(subparsers: Subparsers) -> None:
     create.add_argument("email")
     create.add_argument("--role", choices=ROLES, default="member")
     create.set_defaults(handler=cmd_user_create)
+    auth_commands().add_user_actions(user_sub)
 
     key = subparsers.add_parser("key", help="manage API keys")
     key_sub = key.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -43,6 +45,14 @@ def register(subparsers: Subparsers) -> None:
     create.add_argument("--user", required=True, metavar="EMAIL")
     create.add_argument("--name", default="cli", metavar="LABEL")
     create.set_defaults(handler=cmd_key_create)
+    auth_commands().add_key_actions(key_sub)
+
+
+def auth_commands() -> Any:
+    """The auth work's actions on these commands (imported late: it imports this module)."""
+    from gateway.cli import auth
+
+    return auth
 
 
 def open_store() -> Store:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from gateway.store import schema
+from gateway.store.auth_store import AuthStore
 from gateway.store.ids import DuplicateError, new_id, now
 from gateway.store.migrations import MIGRATIONS
 from gateway.store.tenant_scope import TenantScope
@@ -30,7 +31,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Store:
+class Store(AuthStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))

@@ -65,6 +65,64 @@ def _v1_foundation(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v2_auth(conn: Connection) -> None:
+    md = MetaData()
+    Table("tenants", md, Column("id", String(40), primary_key=True))
+    Table("users", md, Column("id", String(40), primary_key=True))
+    Table(
+        "sessions", md,
+        Column("id", String(40), primary_key=True),
+        Column("tenant_id", String(40), ForeignKey("tenants.id"), nullable=False, index=True),
+        Column("user_id", String(40), ForeignKey("users.id"), nullable=False, index=True),
+        Column("token_hash", String(64), nullable=False, unique=True),
+        Column("kind", String(16), nullable=False),  # browser | device
+        Column("client_name", String(100), nullable=False),
+        Column("created_at", BigInteger, nullable=False),
+        Column("expires_at", BigInteger, nullable=False),
+        Column("revoked_at", BigInteger),
+    )
+    Table(
+        "device_codes", md,
+        Column("id", String(40), primary_key=True),
+        Column("device_code_hash", String(64), nullable=False, unique=True),
+        Column("user_code_hash", String(64), nullable=False, unique=True),
+        Column("client_name", String(100), nullable=False),
+        Column("status", String(16), nullable=False),  # pending approved denied consumed
+        Column("created_at", BigInteger, nullable=False),
+        Column("expires_at", BigInteger, nullable=False, index=True),
+        Column("interval_ms", Integer, nullable=False),
+        Column("last_poll_ms", BigInteger),
+        Column("tenant_id", String(40), ForeignKey("tenants.id")),
+        Column("user_id", String(40), ForeignKey("users.id")),
+    )
+    Table(
+        "login_flows", md,
+        Column("state_hash", String(64), primary_key=True),
+        Column("binding_hash", String(64), nullable=False),
+        Column("nonce", String(64), nullable=False),
+        Column("code_verifier", String(128), nullable=False),
+        Column("return_to", String(300), nullable=False),
+        Column("expires_at", BigInteger, nullable=False, index=True),
+    )
+    Table(
+        "tenant_domains", md,
+        Column("domain", String(253), primary_key=True),  # one tenant per domain
+        Column("tenant_id", String(40), ForeignKey("tenants.id"), nullable=False, index=True),
+        Column("created_at", BigInteger, nullable=False),
+    )
+    Table(
+        "invites", md,
+        Column("id", String(40), primary_key=True),
+        Column("tenant_id", String(40), ForeignKey("tenants.id"), nullable=False, index=True),
+        Column("email", String(320), nullable=False, index=True),
+        Column("role", String(16), nullable=False),
+        Column("created_by", String(40), nullable=False),
+        Column("created_at", BigInteger, nullable=False),
+        UniqueConstraint("tenant_id", "email", name="uq_invites_tenant_email"),
+    )
+    md.create_all(conn, tables=[t for t in md.sorted_tables if t.name not in ("tenants", "users")])
+
+
 def _v3_limits(conn: Connection) -> None:
     md = MetaData()
     Table("tenants", md, Column("id", String(40), primary_key=True))
@@ -93,5 +151,6 @@ def _v3_limits(conn: Connection) -> None:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tenants, users, API keys", _v1_foundation),
+    Migration(2, "sessions, device codes, login flows, tenant domains and invites", _v2_auth),
     Migration(3, "tenant limit overrides and daily usage aggregates", _v3_limits),
 )

@@ -9,13 +9,14 @@ from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from gateway.store import schema
+from gateway.store.auth_scope import AuthScope
 from gateway.store.ids import DuplicateError, new_id, now
 from gateway.store.limits_scope import LimitsScope
 
 ROLES = ("owner", "admin", "member")
 
 
-class TenantScope(LimitsScope):
+class TenantScope(AuthScope, LimitsScope):
     def __init__(self, engine: Engine, tenant_id: str) -> None:
         self.engine = engine
         self.tenant_id = tenant_id
