@@ -83,9 +83,13 @@ def fsync_dir(directory: Path) -> None:
 
 
 class _Batch:
-    __slots__ = ("done", "error", "lines", "size")
+    """Lines that one fsync will carry; its waiters sleep on its own condition, so the end
+    of one sync wakes only the threads it made durable (and one leader for the next)."""
 
-    def __init__(self) -> None:
+    __slots__ = ("cond", "done", "error", "lines", "size")
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.cond = threading.Condition(lock)
         self.lines: list[bytes] = []
         self.size = 0
         self.done = False
@@ -110,8 +114,8 @@ class Spool:
         self.policy = policy
         self._clock = clock
         self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
-        self._open = _Batch()
+        self._idle = threading.Condition(self._lock)  # no flush running
+        self._open = _Batch(self._lock)
         self._flushing = False
         self._fd: int | None = None
         self._active_size = 0
@@ -137,7 +141,7 @@ class Spool:
             batch.size += len(line)
             while not batch.done:
                 if self._flushing:
-                    self._cond.wait()
+                    batch.cond.wait()
                 else:
                     self._lead_flush()
             if batch.error is not None:
@@ -166,7 +170,7 @@ class Spool:
     def _lead_flush(self) -> None:
         """Called with the lock held: write and sync the open batch, lock released meanwhile."""
         batch = self._open
-        self._open = _Batch()
+        self._open = _Batch(self._lock)
         self._flushing = True
         self._lock.release()
         try:
@@ -185,7 +189,9 @@ class Spool:
                     self._close_active()
             else:
                 self.write_error = str(batch.error)
-            self._cond.notify_all()
+            batch.cond.notify_all()
+            self._open.cond.notify()  # one waiter of the next batch leads its flush
+            self._idle.notify_all()
 
     def _write(self, data: bytes) -> None:
         # Only the flushing thread touches the file, so no lock is needed here.
@@ -219,7 +225,7 @@ class Spool:
         """Close the segment being written (if it has anything) so it can be shipped."""
         with self._lock:
             while self._flushing:
-                self._cond.wait()
+                self._idle.wait()
             if self._fd is not None:
                 self._close_active()
 
@@ -247,5 +253,5 @@ class Spool:
     def close(self) -> None:
         with self._lock:
             while self._flushing:
-                self._cond.wait()
+                self._idle.wait()
             self._close_active()

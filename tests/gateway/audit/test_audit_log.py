@@ -135,3 +135,13 @@ def test_full_spool_refuses_then_recovers_when_uploads_resume(tmp_path: Path) ->
     log.record(record())
     log.close()
     assert sum(id_counts(FileSink(sink_dir)).values()) == accepted + 1
+
+
+def test_spooled_form_is_the_wire_form(tmp_path: Path) -> None:
+    from gateway.audit.log import _wire
+    from shared.codec import to_wire
+
+    rec = record(error_code="provider_error", dlp=())
+    assert _wire(rec) == to_wire(rec)
+    full = record()
+    assert _wire(full) == to_wire(full)
