@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from gateway.audit import AuditConfig, AuditLog  # noqa: E402
-from gateway.audit.config import S3Target  # noqa: E402
-from tests.gateway.audit.support import record  # noqa: E402
-from tests.services import S3Server  # noqa: E402
+from gateway.audit import AuditConfig, AuditLog
+from gateway.audit.config import S3Target
+from tests.gateway.audit.support import record
+from tests.services import S3Server
 
 
 def spool_rate(root: Path, threads: int, total: int) -> tuple[float, float, float, float]:
