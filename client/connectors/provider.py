@@ -14,7 +14,7 @@ import concurrent.futures
 import hashlib
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ from client.connectors.approvals import (
     Decision,
     tool_fingerprint,
 )
+from client.connectors.config import ConnectorConfig
 from client.connectors.connection import ConnectorError
 from client.connectors.manager import ConnectorManager
 from client.connectors.results import tool_result_text
@@ -176,6 +177,14 @@ class ConnectorToolProvider:
         """The person stopped the answer: cancel calls in flight (and pending approvals)."""
         self._cancelled.set()
         return self.manager.cancel_all()
+
+    def reload(self, configs: Iterable[ConnectorConfig]) -> None:
+        """The connectors changed (connectors screen): stop removed or changed ones."""
+        self.manager.set_configs(configs)
+
+    def close(self) -> None:
+        """Stop every connector process; call when the app exits."""
+        self.manager.close()
 
     def _progress(
         self, connector: str, tool: str, call_id: str
