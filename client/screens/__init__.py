@@ -1,0 +1,1 @@
+"""Screens of the terminal client, each with its .tcss beside it."""
