@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, g, request, stream_with_context
 
 from gateway.audit.reader import Query, TimeFormatError, parse_time, read_records
+from gateway.audit.records import admin_record
 from gateway.audit.sinks import SinkError
 from gateway.auth.principal import current_principal, require_role
 from gateway.errors import BadRequest, ServiceUnavailable
@@ -46,8 +47,16 @@ def _query(tenant_id: str) -> Query:
 @bp.get("/audit")
 @require_role("admin")
 def audit_records() -> Response:
-    query = _query(current_principal().tenant_id)
-    sink = services().audit.sink
+    principal = current_principal()
+    query = _query(principal.tenant_id)
+    audit = services().audit
+    # Reading the audit log is itself on record, before anything is answered.
+    audit.record(admin_record(
+        event="audit_read", tenant_id=principal.tenant_id, request_id=g.get("request_id", ""),
+        user_id=principal.user_id, principal_id=principal.credential_id,
+        client_address=request.remote_addr or "", endpoint=request.path,
+    ))
+    sink = audit.sink
     records = read_records(sink, query)
     try:
         first = next(records, None)  # fail with a proper error body before streaming

@@ -26,6 +26,7 @@ ADMIN_EVENTS = frozenset(
         "limits_changed",
         "provider_key_set",
         "provider_key_removed",
+        "audit_read",
     }
 )
 MAX_FIELD = 200  # characters of any identifier-like field

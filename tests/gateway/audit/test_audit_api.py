@@ -13,10 +13,11 @@ from tests.gateway.audit.support import record
 from tests.gateway.server import provision
 
 
-def lines(resp: Any) -> list[dict[str, Any]]:
+def lines(resp: Any, kind: str = "request") -> list[dict[str, Any]]:
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert resp.mimetype == "application/x-ndjson"
-    return [json.loads(x) for x in resp.get_data(as_text=True).splitlines()]
+    found = [json.loads(x) for x in resp.get_data(as_text=True).splitlines()]
+    return [x for x in found if x["kind"] == kind]
 
 
 def test_admins_read_only_their_tenant_and_members_are_refused(
@@ -53,6 +54,13 @@ def test_admins_read_only_their_tenant_and_members_are_refused(
     assert [x["model"] for x in lines(get(a_admin, "?model=m1"))] == ["m1"]
     window = lines(get(a_admin, "?from=2026-02-01T10:30:00Z&to=2026-02-01T11:30:00Z"))
     assert [x["time"][:13] for x in window] == ["2026-02-01T11"]
+
+    # Every read is itself on record, in the reader's tenant, with its request id.
+    read = get(b_owner)
+    assert audit.flush()
+    reads = lines(get(b_owner), kind="admin")
+    assert read.headers["X-Request-Id"] in {x["request_id"] for x in reads}
+    assert {(x["event"], x["user_id"]) for x in reads} == {("audit_read", b_owner.user_id)}
 
 
 def test_bad_parameters_get_400_with_the_error_body(app: Flask, client: FlaskClient) -> None:
