@@ -158,6 +158,9 @@ def _exceeded_response(limiter: Limiter, exc: RateLimitExceeded) -> Response:
 
 
 def _add_headers(limiter: Limiter, response: Response, health: StorageHealth) -> None:
+    # Flask-Limiter switches to in-process counting on its own in fail-open mode; say so.
+    if limiter._storage_dead:
+        health.down("request limits", ConnectionError("Flask-Limiter fell back to memory"))
     limits = limiter.current_limits
     if not limits:
         return
@@ -177,5 +180,5 @@ def _add_headers(limiter: Limiter, response: Response, health: StorageHealth) ->
     response.headers["RateLimit-Reset"] = str(_seconds_until(item.window[0]))
     if response.status_code == 429 and "Retry-After" not in response.headers:
         response.headers["Retry-After"] = response.headers["RateLimit-Reset"]
-    if not limiter._storage_dead:  # Flask-Limiter's own fallback flag
+    if not limiter._storage_dead:
         health.up("request limits")
