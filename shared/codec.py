@@ -189,7 +189,7 @@ def _tagged_converter(members: tuple[Any, ...]) -> Converter:
     def convert(value: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise ValidationError(path, "expected an object")
-        member = by_tag.get(value.get("type"))
+        member = by_tag.get(str(value.get("type")))
         if member is None:
             raise ValidationError(_join(path, "type"), f"expected one of {listed}")
         return member(value, path)
