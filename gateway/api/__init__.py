@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gateway.api import admin, audit, auth, health, me, openapi
+from gateway.api import (
+    admin,
+    anthropic_compat,
+    audit,
+    auth,
+    chat,
+    health,
+    me,
+    openai_compat,
+    openapi,
+)
 
 
 def register_blueprints(app: Flask) -> None:
-    for module in (health, me, openapi, auth, admin, audit):
+    for module in (health, me, openapi, auth, admin, audit, chat, openai_compat,
+                   anthropic_compat):
         app.register_blueprint(module.bp)

@@ -86,3 +86,29 @@ def router(upstreams: Upstreams, catalog_path: str) -> Iterator[Router]:
     built = build_router(upstreams.settings(catalog_path))
     yield built
     built.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Any, upstreams: Upstreams, catalog_path: str) -> Settings:
+    """The gateway's settings (see tests/gateway/conftest.py) pointed at the emulators."""
+    return upstreams.settings(
+        catalog_path,
+        database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
+        audit_url=(tmp_path / "audit").as_uri(),
+    )
+
+
+def emulator_env(upstreams: Upstreams, catalog_path: str) -> dict[str, str]:
+    """The same settings as WORKJET_* variables, for a gateway under gunicorn."""
+    return {
+        "WORKJET_OPENAI_BASE_URL": upstreams.openai.url + "/v1",
+        "WORKJET_OPENAI_API_KEY": KEY,
+        "WORKJET_ANTHROPIC_BASE_URL": upstreams.anthropic.url,
+        "WORKJET_ANTHROPIC_API_KEY": KEY,
+        "WORKJET_GOOGLE_BASE_URL": upstreams.google.url,
+        "WORKJET_GOOGLE_API_KEY": KEY,
+        "WORKJET_OLLAMA_BASE_URL": upstreams.ollama.url,
+        "WORKJET_ROUTER_CATALOG": catalog_path,
+        "WORKJET_ROUTER_RETRY_BACKOFF": "0.01",
+        "WORKJET_ROUTER_KEEPALIVE": "0.2",
+    }
