@@ -93,7 +93,8 @@ def encode(obj: Any) -> str:
 
 def from_wire(cls: type[T], data: Any, path: str = "") -> T:
     """Validate plain JSON values into ``cls``; raises ``ValidationError`` naming the path."""
-    return typing.cast(T, _converter(cls)(data, path))
+    converter = _converter(typing.cast(Any, cls))
+    return typing.cast(T, converter(data, path))
 
 
 def decode(
