@@ -1,0 +1,47 @@
+"""What a detector is: a type, a cheap RE2 candidate pattern, and a validator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+Category = Literal["secret", "pii", "national_id", "blob"]
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """What a validator may know besides the value: neighbours and the scan options."""
+
+    before: str  # the character before the value in the view ('' at the start)
+    after: str  # the character after it ('' at the end)
+    whole: str  # the whole candidate match (e.g. the ``key=value`` of an assignment)
+    ignore_test_values: bool
+    phone_regions: tuple[str, ...]
+
+
+# A validator answers True (keep the whole value), False (drop it) or a sub-span
+# ``(start, end)`` of the value that is the real thing (a card followed by an expiry date).
+Check = Callable[[str, Probe], "bool | tuple[int, int]"]
+
+
+@dataclass(frozen=True, slots=True)
+class Detector:
+    """One candidate pattern. Several detectors may report the same ``type``.
+
+    ``pattern`` is RE2 syntax matched against the normalised view; ``group`` is the
+    capture group that holds the value (0 for the whole match). ``max_len`` bounds the
+    value's length, which sizes the streaming hold-back window. ``hint`` is what goes into
+    the shared RE2 set: a necessary condition made of literals and short counters, because
+    many long counted repetitions in one DFA multiply its states on hostile input.
+    """
+
+    type: str
+    category: Category
+    pattern: str
+    check: Check | None = None
+    group: int = 1
+    priority: int = 50
+    max_len: int = 256
+    country: str = ""
+    hint: str = ""  # a looser pattern for the multi-pattern set ('' = derived)

@@ -1,0 +1,171 @@
+"""Finding candidates in one text: normalise, match, validate, decode blobs, resolve overlaps.
+
+Everything here is linear in the input: RE2 (no backtracking) does the matching, each
+validator sees one bounded candidate, and blob decoding is bounded in depth and in the
+total number of decoded characters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.dlp.decode import decode_base64_or_hex, decode_url
+from gateway.dlp.detector import Detector, Probe
+from gateway.dlp.normalize import Normalized, normalize
+from gateway.dlp.ruleset import RuleSet
+
+MAX_DECODE_DEPTH = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """What the policy decides about detection (not about actions)."""
+
+    skip_types: frozenset[str] = frozenset()  # types whose action is "allow"
+    countries: frozenset[str] = frozenset()  # national identifiers switched on
+    phone_regions: tuple[str, ...] = ("US", "GB")
+    ignore_test_values: bool = True
+    normalize: bool = True
+    decode_depth: int = 2
+
+
+@dataclass(slots=True, order=True)
+class Hit:
+    """A validated finding: ``[start, end)`` in the scanned text's own coordinates."""
+
+    start: int
+    end: int
+    type: str = field(compare=False)
+    priority: int = field(compare=False)
+    key: str = field(compare=False)  # the normalised value, for consistent placeholders
+
+
+@dataclass(slots=True)
+class _Budget:
+    decoded: int  # characters we may still decode (all levels together)
+
+
+class Scanner:
+    def __init__(self, rules: RuleSet, options: ScanOptions) -> None:
+        self.rules = rules
+        self.options = options
+        enabled = []
+        for index, det in enumerate(rules.detectors):
+            if det.type in options.skip_types:
+                continue
+            if det.category == "national_id" and det.country not in options.countries:
+                continue
+            if det.category == "blob" and options.decode_depth <= 0:
+                continue
+            enabled.append(index)
+        self._enabled = frozenset(enabled)
+
+    def scan(self, text: str) -> list[Hit]:
+        """Validated, non-overlapping hits in ``text`` coordinates, ordered by start."""
+        budget = _Budget(decoded=2 * len(text) + 65536)
+        return self._scan(text, 0, budget)
+
+    def _scan(self, text: str, depth: int, budget: _Budget) -> list[Hit]:
+        if self.options.normalize:
+            view = normalize(text, self.rules.fold)
+        else:
+            view = Normalized(text, None)
+        hits = self._detect(view.text, depth, budget)
+        if view.origin is not None:
+            for hit in hits:
+                hit.start, hit.end = view.span(hit.start, hit.end)
+        return hits
+
+    def _detect(self, vtext: str, depth: int, budget: _Budget) -> list[Hit]:
+        data = vtext.encode("utf-8")
+        ascii_only = len(data) == len(vtext)
+        rules = self.rules
+        opts = self.options
+        raw: list[Hit] = []
+        blobs: list[tuple[Detector, int, int]] = []
+        seen: set[int] = set()
+        for index in rules.candidates(data):
+            if index in seen or index not in self._enabled:
+                continue
+            seen.add(index)
+            det = rules.detectors[index]
+            for match in rules.regexes[index].finditer(data):
+                start, end = match.span(det.group)
+                if start < 0 or start == end:
+                    continue
+                if det.category == "blob":
+                    if depth < opts.decode_depth:
+                        blobs.append((det, start, end))
+                    continue
+                value = data[start:end].decode("utf-8", "replace")
+                if det.check is not None:
+                    probe = Probe(
+                        data[start - 1 : start].decode("latin-1") if start else "",
+                        data[end : end + 1].decode("latin-1"),
+                        match.group(0).decode("utf-8", "replace"),
+                        opts.ignore_test_values,
+                        opts.phone_regions,
+                    )
+                    verdict = det.check(value, probe)
+                    if verdict is False:
+                        continue
+                    if verdict is not True:
+                        sub_start, sub_end = verdict
+                        value = value[sub_start:sub_end]
+                        start, end = start + sub_start, start + sub_end
+                raw.append(Hit(start, end, det.type, det.priority, value))
+        if not ascii_only and (raw or blobs):
+            _bytes_to_chars(data, raw, blobs)
+        for det, start, end in blobs:
+            raw.extend(self._decoded_hits(det, vtext, start, end, depth, budget))
+        return _resolve(raw)
+
+    def _decoded_hits(
+        self, det: Detector, vtext: str, start: int, end: int, depth: int, budget: _Budget
+    ) -> list[Hit]:
+        blob = vtext[start:end]
+        if budget.decoded < len(blob):
+            return []
+        budget.decoded -= len(blob)
+        decoded = decode_url(blob) if det.type == "URLENC" else decode_base64_or_hex(blob)
+        if decoded is None:
+            return []
+        text, span = decoded
+        inner = self._scan(text, depth + 1, budget)
+        for hit in inner:
+            s, e = span(hit.start, hit.end)
+            hit.start, hit.end = start + s, start + e
+        return inner
+
+
+def _bytes_to_chars(
+    data: bytes, hits: list[Hit], blobs: list[tuple[Detector, int, int]]
+) -> None:
+    """Convert UTF-8 byte offsets to character offsets, in one pass over ``data``."""
+    offsets = sorted({h.start for h in hits} | {h.end for h in hits}
+                     | {b[1] for b in blobs} | {b[2] for b in blobs})
+    table: dict[int, int] = {}
+    prev_b = prev_c = 0
+    for off in offsets:
+        prev_c += len(data[prev_b:off].decode("utf-8", "replace"))
+        prev_b = off
+        table[off] = prev_c
+    for hit in hits:
+        hit.start, hit.end = table[hit.start], table[hit.end]
+    blobs[:] = [(d, table[s], table[e]) for d, s, e in blobs]
+
+
+def _resolve(hits: list[Hit]) -> list[Hit]:
+    """Keep one hit per overlapping group: the most specific (priority), then the longest."""
+    if len(hits) < 2:
+        return hits
+    hits.sort(key=lambda h: (h.start, -h.priority, h.start - h.end))
+    kept: list[Hit] = []
+    for hit in hits:
+        if kept and hit.start < kept[-1].end:
+            last = kept[-1]
+            if (hit.priority, hit.end - hit.start) > (last.priority, last.end - last.start):
+                kept[-1] = hit
+            continue
+        kept.append(hit)
+    return kept
