@@ -118,9 +118,8 @@ def test_closed_log_refuses_records(tmp_path: Path) -> None:
 
 
 def test_full_spool_refuses_then_recovers_when_uploads_resume(tmp_path: Path) -> None:
-    sink_dir = tmp_path / "sink"
-    sink_dir.mkdir()
-    sink_dir.chmod(0o500)  # the store refuses writes
+    sink_path = tmp_path / "sink"
+    sink_path.write_text("not a directory")  # the store refuses every upload
     log = AuditLog(file_config(tmp_path, spool_max_bytes=65536, upload_interval=0.05))
     accepted = 0
     with pytest.raises(AuditUnavailableError):
@@ -129,12 +128,12 @@ def test_full_spool_refuses_then_recovers_when_uploads_resume(tmp_path: Path) ->
             accepted += 1
     with pytest.raises(AuditUnavailableError):
         log.check()
-    sink_dir.chmod(0o700)  # the store is back
-    log.flush()
+    sink_path.unlink()  # the store is back
+    assert log.flush()
     log.check()
     log.record(record())
     log.close()
-    assert sum(id_counts(FileSink(sink_dir)).values()) == accepted + 1
+    assert sum(id_counts(FileSink(sink_path)).values()) == accepted + 1
 
 
 def test_spooled_form_is_the_wire_form(tmp_path: Path) -> None:
