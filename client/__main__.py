@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from client.app import AppConfig, create_app
+from client.app import AppConfig, WorkjetApp, create_app
 from client.errors import GatewayError
 from client.gateway_client import DevicePending, GatewayClient
 from client.history import History
@@ -35,7 +35,7 @@ from client.settings import (
     save_settings,
     settings_path,
 )
-from client.tools import ToolProviderFactory
+from client.tools import ToolProvider, ToolProviderFactory
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,13 +86,16 @@ def _keychain(args: argparse.Namespace) -> CredentialStore:
     return open_keychain(memory_only=args.memory_only)
 
 
-def _tool_provider_factory() -> ToolProviderFactory | None:
-    """The MCP connectors' tool provider, when that part of the client is installed."""
-    try:
-        module = importlib.import_module("client.connectors.chat_tools")
-    except ModuleNotFoundError:
-        return None
-    factory: ToolProviderFactory | None = getattr(module, "tool_provider_factory", None)
+def _tool_provider_factory() -> ToolProviderFactory:
+    """MCP connector tools, asked for approval in a modal; none when none are configured."""
+
+    def factory(app: WorkjetApp) -> ToolProvider | None:
+        if not app.settings.connectors:
+            return None  # nothing to start: skip loading the MCP SDK at all
+        from client.screens.approval import connector_tools
+
+        return connector_tools(app)
+
     return factory
 
 

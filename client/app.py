@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -133,7 +134,7 @@ class WorkjetApp(App[None]):
     def on_mount(self) -> None:
         self.apply_settings()
         if self.config.tool_provider_factory is not None:
-            self.tool_provider = self.config.tool_provider_factory(self)
+            self._start_tools()
         from client.screens.chat import ChatScreen
         from client.screens.signin import SignInScreen
 
@@ -143,6 +144,19 @@ class WorkjetApp(App[None]):
             self.push_screen(SignInScreen(error=str(exc)))
             return
         self.push_screen(ChatScreen() if signed_in else SignInScreen())
+
+    @work(thread=True, exclusive=True, group="tools")
+    def _start_tools(self) -> None:
+        """Build the tool provider off the UI thread (it may load the MCP SDK)."""
+        factory = self.config.tool_provider_factory
+        if factory is None:
+            return
+        try:
+            self.tool_provider = factory(self)
+        except Exception as exc:  # a broken connector set-up must not stop the chat
+            self.call_from_thread(
+                self.notify, f"Connector tools are off: {exc}", severity="warning", timeout=8
+            )
 
     def show_chat(self) -> None:
         """After signing in: replace the sign-in screen with the chat."""
@@ -164,6 +178,9 @@ class WorkjetApp(App[None]):
     def on_unmount(self) -> None:
         if self._client is not None:
             self._client.close()
+        close = getattr(self.tool_provider, "close", None)
+        if callable(close):
+            close()
 
 
 def create_app(config: AppConfig) -> WorkjetApp:

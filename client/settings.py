@@ -24,6 +24,8 @@ SETTINGS_FILE = "settings.json"
 MAX_FILE_BYTES = 64 * 1024
 MAX_VALUE_CHARS = 1_000
 MAX_BINDINGS = 64
+MAX_CONNECTORS = 64
+MAX_CONNECTOR_DEPTH = 6
 DEFAULT_THEME = "textual-dark"
 
 # Actions whose keys a person may rebind, with their defaults.
@@ -152,6 +154,28 @@ def _check_connectors(raw: Any) -> None:
                     f"connector {cfg.name}: an argument looks like a credential; store it "
                     f"with `workjet mcp add {cfg.name} --secret VAR ...` instead"
                 )
+    _check_connector_values(raw)
+
+
+def _check_connector_values(connectors: Any) -> None:
+    """Every string anywhere in the connector tables (env maps too) must not be a secret."""
+    if not isinstance(connectors, list) or len(connectors) > MAX_CONNECTORS:
+        raise SettingsError(f"connectors must be a list of at most {MAX_CONNECTORS} tables")
+    stack: list[tuple[Any, str, int]] = [
+        (c, f"connectors[{i}]", 1) for i, c in enumerate(connectors)
+    ]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > MAX_CONNECTOR_DEPTH:
+            raise SettingsError(f"{where} nests too deeply")
+        if isinstance(value, dict):
+            stack.extend((v, f"{where}.{k}", depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value))
+        elif isinstance(value, str) and looks_like_credential(value):
+            raise SettingsError(
+                f"{where} looks like a credential; connector secrets are kept in the keychain"
+            )
 
 
 def settings_path(directory: Path | None = None) -> Path:

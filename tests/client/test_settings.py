@@ -75,3 +75,14 @@ def test_ordinary_values_are_not_mistaken_for_credentials() -> None:
     for value in ("gpt-4o-mini-2024-07-18", "claude-3-5-sonnet-20241022", "textual-dark",
                   "/home/alice/.config/workjet/corporate-root-ca.pem", "gemini-1.5-pro"):
         assert not looks_like_credential(value), value
+
+
+def test_connector_tables_cannot_carry_secrets(tmp_path) -> None:
+    ok = {"name": "files", "command": "python", "args": ["-m", "server"], "secrets": ["TOKEN"]}
+    assert Settings().replace(connectors=[ok]).connectors == [ok]
+    for bad in ({**ok, "args": ["--token", API_KEY]},
+                {**ok, "transport": "http", "command": "", "args": [],
+                 "url": f"https://mcp.example.org/{SESSION}"}):
+        with pytest.raises(SettingsError, match="credential"):
+            save_settings(tmp_path / "s.json", Settings(connectors=[bad]))
+    assert not (tmp_path / "s.json").exists()
