@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gateway.audit import slots
 from gateway.audit.config import AuditConfig
 from gateway.audit.keys import signing_key
+from gateway.audit.objects import NO_TENANT, TENANT_SAFE
 from gateway.audit.shipper import Shipper
 from gateway.audit.sinks import FileSink, S3Sink, Sink, open_sink
 from gateway.audit.spool import AuditUnavailableError, Spool
@@ -125,6 +126,9 @@ class AuditLog:
         """Append ``rec`` to the spool; durable when this returns."""
         worker = self._current()
         wire = _wire(rec)
+        if not TENANT_SAFE.match(rec.tenant_id):
+            # Never a key segment that could escape the tenant prefix or poison uploads.
+            wire["tenant_id"] = NO_TENANT
         if not rec.host:
             wire["host"] = worker.host
         if not rec.worker:

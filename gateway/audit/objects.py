@@ -28,6 +28,8 @@ from shared.audit import AuditRecord
 from shared.codec import from_wire, to_wire
 
 GENESIS = "0" * 64
+TENANT_SAFE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")  # one key segment
+NO_TENANT = "_gateway"  # records of requests that had no tenant (failed sign-ins)
 DIGEST_DIR = "digests"
 SEQ_DIGITS = 12
 MAX_OBJECT_BYTES = 256 * 1024 * 1024  # refuse to inflate anything bigger when reading

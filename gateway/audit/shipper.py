@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,11 +20,30 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.audit.digests import ChainState, build_digest, mark_digested
-from gateway.audit.objects import chain_records, data_key, hour_of, sha256
+from gateway.audit.objects import TENANT_SAFE, chain_records, data_key, hour_of, sha256
 from gateway.audit.sinks import Sink
-from gateway.audit.spool import read_segment, segment_seq
+from gateway.audit.spool import frame, read_segment, segment_seq
 
 log = logging.getLogger(__name__)
+
+
+QUARANTINE = "quarantine.log"
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:")
+
+
+def _parse(payload: bytes) -> dict[str, Any] | None:
+    try:
+        wire = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(wire, dict):
+        return None
+    tenant, time = wire.get("tenant_id"), wire.get("time")
+    if not isinstance(tenant, str) or not TENANT_SAFE.match(tenant):
+        return None
+    if not isinstance(time, str) or not _TIME.match(time):
+        return None
+    return wire
 
 
 class Shipper:
@@ -56,7 +77,10 @@ class Shipper:
             log.warning("audit segment %s: skipped %d torn or corrupt lines", path, bad)
         groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for payload in payloads:
-            wire = json.loads(payload)
+            wire = _parse(payload)
+            if wire is None:
+                self._quarantine(path, payload)
+                continue
             wire["host"] = wire.get("host") or self.host
             wire["worker"] = wire.get("worker") or self.worker
             groups.setdefault((wire["tenant_id"], hour_of(wire["time"])), []).append(wire)
@@ -89,6 +113,17 @@ class Shipper:
             self.bytes_written += len(built.body)
         self.write_digests(touched)
         remove(path)
+
+    def _quarantine(self, path: Path, payload: bytes) -> None:
+        """Keep a line that cannot become part of an object, rather than block or drop it."""
+        log.error("audit segment %s: a record without a valid tenant or time was moved to %s",
+                  path, self.directory / QUARANTINE)
+        fd = os.open(self.directory / QUARANTINE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, frame(payload))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def write_digests(self, tenants: set[str] | None = None) -> None:
         """Sign and store a digest for every tenant with objects not yet in one."""

@@ -81,7 +81,13 @@ class Uploader:
             self._wake.clear()
             if self._stop.is_set():
                 return
-            if not self.run_round():
+            try:
+                shipped = self.run_round()
+            except Exception:  # a bug must not end the thread: records would pile up unseen
+                log.exception("audit uploader round failed; retrying with backoff")
+                self.failures += 1
+                shipped = False
+            if not shipped:
                 delay = min(self.max_backoff, FIRST_BACKOFF * 2 ** min(self.failures, 16))
                 self._stop.wait(delay * random.uniform(0.8, 1.2))  # noqa: S311 - jitter
 

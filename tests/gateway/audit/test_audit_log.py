@@ -144,3 +144,31 @@ def test_spooled_form_is_the_wire_form(tmp_path: Path) -> None:
     assert _wire(rec) == to_wire(rec)
     full = record()
     assert _wire(full) == to_wire(full)
+
+
+def test_records_without_a_usable_tenant_go_to_the_gateway_prefix(tmp_path: Path) -> None:
+    log = AuditLog(file_config(tmp_path))
+    bad = [record(""), record("../escape"), record("a/b")]
+    for rec in bad:
+        log.record(rec)
+    log.close()
+    sink = FileSink(tmp_path / "sink")
+    assert sorted(id_counts(sink, "_gateway")) == sorted(r.id for r in bad)
+    assert sorted(p.name for p in (tmp_path / "sink").iterdir()) == ["_gateway"]
+
+
+def test_an_unshippable_line_is_quarantined_not_dropped_nor_blocking(tmp_path: Path) -> None:
+    from gateway.audit.spool import Spool, read_segment
+
+    spool_dir = tmp_path / "spool" / "w0"
+    spool_dir.mkdir(parents=True)
+    legacy = Spool(spool_dir, max_bytes=1 << 20, segment_bytes=1 << 20, policy="refuse")
+    legacy.append(b'{"tenant_id":"t-x","time":"yesterday"}')
+    legacy.close()
+    log = AuditLog(file_config(tmp_path))
+    good = record()
+    log.record(good)
+    log.close()
+    assert id_counts(FileSink(tmp_path / "sink")) == {good.id: 1}
+    kept, _bad = read_segment(spool_dir / "quarantine.log")
+    assert kept == [b'{"tenant_id":"t-x","time":"yesterday"}']
