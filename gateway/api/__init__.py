@@ -11,13 +11,15 @@ from gateway.api import (
     auth,
     chat,
     health,
+    limits_admin,
     me,
     openai_compat,
     openapi,
+    usage,
 )
 
 
 def register_blueprints(app: Flask) -> None:
     for module in (health, me, openapi, auth, admin, audit, chat, openai_compat,
-                   anthropic_compat):
+                   anthropic_compat, limits_admin, usage):
         app.register_blueprint(module.bp)

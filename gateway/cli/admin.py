@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from gateway.auth.keys import display_prefix, generate_api_key, hash_secret
+from gateway.cli import limits as limits_cli
 from gateway.config import Settings
 from gateway.store import DuplicateError, Store
 from gateway.store.tenant_scope import ROLES
@@ -26,6 +27,7 @@ def register(subparsers: Subparsers) -> None:
     listing = tenant_sub.add_parser("list", help="list tenants")
     listing.set_defaults(handler=cmd_tenant_list)
     auth_commands().add_tenant_actions(tenant_sub)
+    limits_cli.add_tenant_action(tenant_sub)
 
     user = subparsers.add_parser("user", help="manage users")
     user_sub = user.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -124,3 +124,36 @@ class Policies:
     def invalidate(self, tenant_id: str) -> None:
         with self._lock:
             self._cache.pop(tenant_id, None)
+
+
+# Bounds on what an administrator may set (outside input is bounded everywhere).
+MAX_VALUES: dict[str, float] = {
+    "requests_per_minute": 10_000_000,
+    "tokens_per_minute": 1_000_000_000_000,
+    "daily_budget": 1_000_000_000.0,
+    "monthly_budget": 1_000_000_000.0,
+}
+
+
+def changed_overrides(
+    current: TenantOverrides, changes: dict[str, object]
+) -> TenantOverrides:
+    """``current`` with ``changes`` applied (``None`` clears an override); ValueError says
+    which field is wrong. Limits are whole numbers, budgets may have cents; 0 = unlimited."""
+    values: dict[str, object] = dict(current.to_json())
+    for name, value in changes.items():
+        if name not in MAX_VALUES:
+            raise ValueError(f"unknown limit {name!r}; known: {', '.join(MAX_VALUES)}")
+        if value is not None:
+            integral = name in ("requests_per_minute", "tokens_per_minute")
+            if isinstance(value, bool) or not isinstance(value, int | float) or (
+                integral and not isinstance(value, int)
+            ):
+                kind = "a whole number" if integral else "a number"
+                raise ValueError(f"{name} must be {kind} or null")
+            if not 0 <= value <= MAX_VALUES[name] or value != value:  # NaN is not a limit
+                raise ValueError(f"{name} must be between 0 and {MAX_VALUES[name]:g}")
+            if not integral:
+                value = round(float(value), 6)
+        values[name] = value
+    return TenantOverrides(**values)  # type: ignore[arg-type]
