@@ -81,6 +81,10 @@ class ConnectorManager:
         """``listener(status)`` runs on the manager's thread on every state change."""
         self._listeners.append(listener)
 
+    def remove_listener(self, listener: StatusListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def status(self, name: str) -> ConnectorStatus:
         self.config(name)
         conn = self._conns.get(name)
