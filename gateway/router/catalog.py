@@ -14,13 +14,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, cast, get_args
 
+from gateway.config import ConfigError
 from shared.models import Capability, ModelDescriptor, Provider
 
 PROVIDERS: tuple[str, ...] = get_args(Provider)
 DEFAULT_MAX_OUTPUT_TOKENS = 4096
 
 
-class CatalogError(ValueError):
+class CatalogError(ConfigError):
     """The catalog file is not usable; the message names the entry and what to fix."""
 
 

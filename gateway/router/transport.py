@@ -18,8 +18,10 @@ import certifi
 import requests
 from requests.adapters import HTTPAdapter
 
+from gateway.config import ConfigError
 
-class TransportConfigError(ValueError):
+
+class TransportConfigError(ConfigError):
     """An endpoint URL the transport will not use; the message says what to set."""
 
 
