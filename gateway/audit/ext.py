@@ -8,13 +8,14 @@ provider is called.
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 from gateway.audit.config import from_settings
 from gateway.audit.log import AuditLog
+from gateway.audit.records import admin_record
 from gateway.audit.spool import AuditUnavailableError
 from gateway.errors import ServiceUnavailable, error_response
-from gateway.services import Services
+from gateway.services import Services, services
 
 
 class AuditUnavailable(ServiceUnavailable):
@@ -47,3 +48,34 @@ def init_app(app: Flask, services: Services) -> AuditLog:
     app.before_request(admit)
     app.register_error_handler(AuditUnavailableError, on_unavailable)
     return audit
+
+
+def record_event(
+    event: str,
+    *,
+    tenant_id: str = "",
+    user_id: str = "",
+    status: int = 200,
+    error_code: str = "",
+) -> None:
+    """Record an administrative event of the current request (``sign_in``,
+    ``key_created``, ``key_revoked``, ``policy_changed``, ...; see ``ADMIN_EVENTS``).
+
+    Who, from where and on which endpoint come from the request; the principal's tenant
+    and user unless given (a sign-in has no principal yet). Durable when it returns.
+    """
+    principal = g.get("principal")
+    svc = services()
+    if svc.audit is None:
+        return
+    svc.audit.record(admin_record(
+        event=event,
+        tenant_id=tenant_id or (principal.tenant_id if principal else ""),
+        user_id=user_id or (principal.user_id if principal else ""),
+        principal_id=principal.credential_id if principal else "",
+        request_id=g.get("request_id", ""),
+        client_address=request.remote_addr or "",
+        endpoint=request.path,
+        status=status,
+        error_code=error_code,
+    ))

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 _PREFIX = "seg-"
 _SUFFIX = ".log"
 ALARM_EVERY = 30.0  # seconds between repeated "spool full" log lines
+WARN_FRACTION = 0.8  # warn (monitoring) once the spool is this full
 
 
 class AuditUnavailableError(RuntimeError):
@@ -121,6 +122,7 @@ class Spool:
         self._active_size = 0
         self._bytes = 0
         self._last_alarm = float("-inf")
+        self._last_warning = float("-inf")
         self.alarms = 0
         self.syncs = 0
         self.write_error: str = ""
@@ -151,6 +153,15 @@ class Spool:
 
     def _check_room(self) -> None:
         if self._bytes < self.max_bytes:
+            if self._bytes >= self.max_bytes * WARN_FRACTION:
+                now = self._clock()
+                if now - self._last_warning >= ALARM_EVERY:
+                    self._last_warning = now
+                    log.warning(
+                        "audit spool %s is %d%% full (%d of %d bytes): uploads are not "
+                        "keeping up or the audit store is away", self.directory,
+                        100 * self._bytes // self.max_bytes, self._bytes, self.max_bytes,
+                    )
             return
         if self.policy == "refuse":
             raise AuditUnavailableError(

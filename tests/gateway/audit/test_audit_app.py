@@ -68,3 +68,34 @@ def test_alarm_policy_keeps_serving_and_logs_errors(
         assert client.get("/readyz").get_json()["checks"]["audit"] == "ok"
     finally:
         services.close()
+
+
+def test_record_event_takes_who_and_where_from_the_request(tmp_path: Path) -> None:
+    from flask import g
+
+    from gateway.audit.ext import record_event
+    from gateway.audit.sinks import FileSink
+    from gateway.auth.principal import Principal
+    from tests.gateway.audit.support import stored_lines
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'gw.db'}",
+                        audit_url=(tmp_path / "audit").as_uri())
+    app = create_app({"settings": settings, "TESTING": True})
+    services: Services = app.extensions["workjet"]
+    try:
+        with app.test_request_context("/api/v1/keys", method="POST",
+                                      environ_base={"REMOTE_ADDR": "203.0.113.9"}):
+            g.request_id = "req-1"
+            g.principal = Principal("tn_1", "acme", "us_1", "a@acme.test", "admin", "key_1",
+                                    "api_key")
+            record_event("key_created", status=201)
+            with pytest.raises(ValueError, match="unknown audit event"):
+                record_event("said something")
+        assert services.audit.flush()
+        [line] = stored_lines(FileSink(tmp_path / "audit"), "tn_1")
+        assert (line["kind"], line["event"], line["user_id"], line["principal_id"],
+                line["client_address"], line["endpoint"], line["request_id"],
+                line["status"]) == ("admin", "key_created", "us_1", "key_1", "203.0.113.9",
+                                    "/api/v1/keys", "req-1", 201)
+    finally:
+        services.close()
