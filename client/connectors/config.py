@@ -7,6 +7,7 @@ A connector lives in the settings file as a plain dict (see ``to_dict``). It hol
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -132,6 +133,10 @@ def validate(cfg: ConnectorConfig) -> None:
             raise ConnectorConfigError(
                 f"connector {cfg.name}: URL must be http:// or https://, got {cfg.url!r}"
             )
+        if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+            raise ConnectorConfigError(
+                f"connector {cfg.name}: plain http is allowed only on this machine; use https://"
+            )
         if parts.username or parts.password:
             raise ConnectorConfigError(
                 f"connector {cfg.name}: put credentials in a --secret, not in the URL"
@@ -156,6 +161,15 @@ def validate(cfg: ConnectorConfig) -> None:
     for t in (cfg.start_timeout, cfg.call_timeout):
         if t is not None and not 0 < t <= 3600:
             raise ConnectorConfigError(f"connector {cfg.name}: timeouts are 0-3600 seconds")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def is_valid_name(name: str) -> bool:

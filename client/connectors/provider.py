@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -35,6 +36,7 @@ from shared.chat import ToolDefinition, ToolResultPart
 MAX_TOOL_NAME = 64  # what Anthropic, OpenAI and Google all accept
 MAX_TOOLS = 128
 MAX_DESCRIPTION_CHARS = 2_000
+MAX_SCHEMA_CHARS = 32_000  # a server's input schema goes to the model in every request
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 DENIED = "The person denied this tool call."
@@ -111,6 +113,8 @@ class ConnectorToolProvider:
             for tool in listed:
                 if len(out) >= MAX_TOOLS:
                     break
+                if len(json.dumps(tool.input_schema)) > MAX_SCHEMA_CHARS:
+                    continue  # oversized definitions are left out rather than truncated
                 name = exposed_name(cfg.name, tool.name, set(routes))
                 routes[name] = (cfg.name, tool.name)
                 desc = f"[{cfg.name}] {tool.description or ''}".strip()

@@ -25,9 +25,9 @@ def block_text(block: types.ContentBlock) -> str:
     if isinstance(block, types.TextContent):
         return block.text
     if isinstance(block, types.ImageContent):
-        return f"[image {block.mime_type}, {len(block.data) * 3 // 4} bytes, not forwarded]"
+        return f"[image {block.mime_type}, {_b64_size(block.data)} bytes, not forwarded]"
     if isinstance(block, types.AudioContent):
-        return f"[audio {block.mime_type}, {len(block.data) * 3 // 4} bytes, not forwarded]"
+        return f"[audio {block.mime_type}, {_b64_size(block.data)} bytes, not forwarded]"
     if isinstance(block, types.ResourceLink):
         return f"[resource link {block.uri}" + (f": {block.name}]" if block.name else "]")
     if isinstance(block, types.EmbeddedResource):
@@ -38,7 +38,7 @@ def block_text(block: types.ContentBlock) -> str:
 def resource_text(contents: types.TextResourceContents | types.BlobResourceContents) -> str:
     if isinstance(contents, types.TextResourceContents):
         return f"[resource {contents.uri}]\n{contents.text}"
-    size = len(contents.blob) * 3 // 4
+    size = _b64_size(contents.blob)
     return f"[resource {contents.uri}: {contents.mime_type or 'binary'}, {size} bytes, not shown]"
 
 
@@ -55,3 +55,7 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[:limit] + f"\n[… {len(text) - limit} more characters cut]"
+
+
+def _b64_size(data: str) -> int:
+    return len(data) * 3 // 4 - data[-2:].count("=")

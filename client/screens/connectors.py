@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import shlex
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -31,6 +31,9 @@ from client.connectors.results import prompt_text, read_result_text
 from client.keychain import KeychainError
 from client.screens.dialogs import ConfirmScreen
 from client.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from client.app import WorkjetApp
 
 STATE_LABELS = {"stopped": "stopped", "starting": "starting…", "ready": "ready", "failed": "FAILED"}
 MAX_SECRET_ROWS = 3
@@ -370,3 +373,22 @@ class AddConnectorScreen(ModalScreen[tuple[ConnectorConfig, dict[str, str]] | No
                 name, command=words[0], args=tuple(words[1:]), secrets=tuple(values)
             )
         return cfg, values
+
+
+def connectors_screen_for(app: WorkjetApp) -> ConnectorsScreen:
+    """The screen for the running app: its tool provider (made now if the app had none,
+    e.g. no connectors at start) and, when settings are saved, a registry to change them.
+
+    Push it with a callback that inserts the returned text into the prompt.
+    """
+    from client.screens.approval import connector_tools
+
+    provider = app.tool_provider
+    if not isinstance(provider, ConnectorToolProvider):
+        provider = connector_tools(app)
+        app.tool_provider = provider
+    settings_file = app.config.settings_file
+    registry = (
+        ConnectorRegistry(settings_file, app.config.keychain) if settings_file is not None else None
+    )
+    return ConnectorsScreen(provider, registry)
