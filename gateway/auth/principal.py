@@ -77,7 +77,7 @@ class Authenticator:
         if not looks_like_session_token(token):
             return None
         token_hash = hash_secret(token, self.pepper)
-        row = self.store.session_by_hash(token_hash)
+        row = self.store.credential_by_hash("session", token_hash)
         if row is None or not hmac.compare_digest(row.token_hash, token_hash):
             return None
         if row.revoked_at is not None or row.expires_at <= int(time.time()):
@@ -91,8 +91,8 @@ class Authenticator:
         if not looks_like_api_key(key):
             return None
         key_hash = hash_secret(key, self.pepper)
-        row = self.store.api_key_by_hash(key_hash)
-        if row is None or not hmac.compare_digest(row.key_hash, key_hash):
+        row = self.store.credential_by_hash("api_key", key_hash)
+        if row is None or not hmac.compare_digest(row.token_hash, key_hash):
             return None
         now = int(time.time())
         if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):

@@ -9,11 +9,12 @@ person signing in, and returns nothing otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Select
 
 from gateway.store import schema
 from gateway.store.ids import DuplicateError, new_id, now
@@ -33,8 +34,72 @@ class PollResult:
     interval_ms: int = 0
 
 
+class CredentialRow(NamedTuple):
+    """An API key or session with its user and tenant, as authentication needs it."""
+
+    id: str
+    token_hash: str
+    tenant_id: str
+    user_id: str
+    expires_at: int | None
+    revoked_at: int | None
+    email: str
+    role: str
+    tenant_name: str
+
+
+def _credential_query(table: Any, hash_column: str) -> Select[Any]:
+    u, t = schema.users, schema.tenants
+    return (
+        select(
+            table.c.id, table.c[hash_column], table.c.tenant_id, table.c.user_id,
+            table.c.expires_at, table.c.revoked_at, u.c.email, u.c.role, t.c.name,
+        )
+        .join(u, u.c.id == table.c.user_id)
+        .join(t, t.c.id == table.c.tenant_id)
+        .where(table.c[hash_column] == bindparam("token_hash"))
+    )
+
+
 class AuthStore:
     engine: Engine
+
+    # --- authentication: the hot path ------------------------------------------------------
+
+    def _compiled_lookup(self, kind: str) -> tuple[str, bool]:
+        """The credential query compiled once for this database (SQL text, positional?)."""
+        cache: dict[str, tuple[str, bool]] = self.__dict__.setdefault("_auth_sql", {})
+        found = cache.get(kind)
+        if found is None:
+            table, column = (
+                (schema.api_keys, "key_hash") if kind == "api_key"
+                else (schema.sessions, "token_hash")
+            )
+            compiled = _credential_query(table, column).compile(dialect=self.engine.dialect)
+            found = cache[kind] = (str(compiled), bool(compiled.positional))
+        return found
+
+    def credential_by_hash(self, kind: Literal["api_key", "session"], token_hash: str
+                           ) -> CredentialRow | None:
+        """One indexed read per request, on a pooled DBAPI connection with SQL compiled once.
+
+        Building and compiling a SQLAlchemy statement per request costs several times the
+        query itself; nothing here is cached across requests except the SQL text, so a
+        revocation is seen by the very next request.
+        """
+        sql, positional = self._compiled_lookup(kind)
+        params: Any = (token_hash,) if positional else {"token_hash": token_hash}
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool (which rolls back the read)
+        return None if row is None else CredentialRow(*row)
 
     # --- sessions -----------------------------------------------------------------------------
 
