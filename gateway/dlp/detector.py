@@ -13,11 +13,22 @@ Category = Literal["secret", "pii", "national_id", "blob"]
 class Probe:
     """What a validator may know besides the value: neighbours and the scan options."""
 
-    before: str  # the character before the value in the view ('' at the start)
-    after: str  # the character after it ('' at the end)
+    before: str  # up to 2 characters before the value in the view
+    after: str  # up to 2 characters after it
     whole: str  # the whole candidate match (e.g. the ``key=value`` of an assignment)
     ignore_test_values: bool
     phone_regions: tuple[str, ...]
+
+    def isolated(self) -> bool:
+        """Not one group of a longer digit sequence (``1234 5678 9012 3456``, a UUID)."""
+        a, b = self.after, self.before
+        glued_after = len(a) == 2 and (
+            (a[0] in " -./" and a[1].isdigit()) or (a[0] in "-." and a[1].isalnum())
+        )
+        glued_before = len(b) == 2 and (
+            (b[1] in " -./" and b[0].isdigit()) or (b[1] in "-." and b[0].isalnum())
+        )
+        return not (glued_after or glued_before)
 
 
 # A validator answers True (keep the whole value), False (drop it) or a sub-span

@@ -73,7 +73,7 @@ def _ssn(value: str, probe: Probe) -> bool:
     seps = [c for c in value if not c.isdigit()]
     if seps and (len(seps) != 2 or seps[0] != seps[1]):
         return False
-    if probe.before in ("-", ".") or probe.after in ("-",):
+    if not probe.isolated() or probe.before[-1:] in ("-", ".") or probe.after[:1] == "-":
         return False
     return ssn_ok(_digits(value), probe.ignore_test_values)
 
@@ -84,7 +84,9 @@ def _email(value: str, probe: Probe) -> bool:
 
 def _phone(value: str, probe: Probe) -> bool:
     digits = _digits(value)
-    if not 7 <= len(digits) <= 15 or probe.before in (".", "/", ":") or probe.after in ("/",):
+    if not 7 <= len(digits) <= 15 or probe.before[-1:] in (".", "/", ":"):
+        return False
+    if probe.after[:1] == "/" or not probe.isolated():
         return False
     groups = _groups(value)
     seps = {value[a - 1] for a, _ in groups[1:]} if len(groups) > 1 else set()
@@ -98,7 +100,7 @@ def _phone(value: str, probe: Probe) -> bool:
 
 
 def _ipv4(value: str, probe: Probe) -> bool:
-    if probe.before == ".":
+    if probe.before[-1:] == ".":
         return False  # the tail of a longer dotted number
     return ipv4_ok(value)
 
@@ -111,7 +113,7 @@ def _std(module: str, compact_len: int = 0) -> Check:
     validate = stdnum_ok(module)
 
     def check(value: str, probe: Probe) -> bool:
-        return validate(value)
+        return probe.isolated() and validate(value)
 
     return check
 
@@ -151,7 +153,7 @@ PII_DETECTORS: tuple[Detector, ...] = (
        r"(?:^|[^\w+])(\+\(?\d{1,3}\)?(?:[ .\-]{0,2}\(?\d{1,5}\)?){1,6})(?:[^\w]|$)",
        _phone, 40, 32, hint=r"\+\(?\d"),
     _p("PHONE_NUMBER",
-       r"(?:^|[^\w+.\-])(\(?\d{2,5}\)?(?:[ .\-]{1,2}\d{2,5}){1,4})(?:[^\w.\-]|\.(?:\s|$)|$)",
+       r"(?:^|[^\w+.\-])(\(?\d{2,5}\)?(?:[ .\-]{1,2}\d{2,8}){1,4})(?:[^\w.\-]|\.(?:\s|$)|$)",
        _phone, 40, 32, hint=r"\d\)?[ .\-]{1,2}\d\d"),
     _p("IP_ADDRESS", r"\b((?:\d{1,3}\.){3}\d{1,3})\b", _ipv4, 30, 15, hint=r"\d\.\d{1,3}\.\d"),
     _p("IP_ADDRESS",

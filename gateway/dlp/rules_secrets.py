@@ -35,10 +35,7 @@ def token(min_entropy: float = 3.0) -> Check:
 
 
 def _github(value: str, probe: Probe) -> bool:
-    body = value.split("_", 1)[1]
-    if len(body) == 36:
-        return base62_crc32_ok(value)
-    return shannon_entropy(body) >= 3.5
+    return base62_crc32_ok(value)
 
 
 def _workjet(value: str, probe: Probe) -> bool:
@@ -153,10 +150,10 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
     _s("COHERE_API_KEY", r"(?i)(?:cohere|co)_?api_?key" + _ASSIGN + r"([A-Za-z0-9]{40})\b",
        token(3.5)),
     # --- code hosting
-    _s("GITHUB_PAT", r"\b(ghp_[A-Za-z0-9]{36,})\b", _github),
-    _s("GITHUB_OAUTH_TOKEN", r"\b(gho_[A-Za-z0-9]{36,})\b", _github),
-    _s("GITHUB_APP_TOKEN", r"\b(gh[us]_[A-Za-z0-9]{36,})\b", _github, hint=r"gh[us]_"),
-    _s("GITHUB_REFRESH_TOKEN", r"\b(ghr_[A-Za-z0-9]{36,})\b", _github),
+    _s("GITHUB_PAT", r"\b(ghp_[A-Za-z0-9]{36})\b", _github),
+    _s("GITHUB_OAUTH_TOKEN", r"\b(gho_[A-Za-z0-9]{36})\b", _github),
+    _s("GITHUB_APP_TOKEN", r"\b(gh[us]_[A-Za-z0-9]{36})\b", _github, hint=r"gh[us]_"),
+    _s("GITHUB_REFRESH_TOKEN", r"\b(ghr_[A-Za-z0-9]{36})\b", _github),
     _s("GITHUB_FINE_GRAINED_PAT", r"\b(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b"),
     _s("GITLAB_PAT",
        r"\b(glpat-[A-Za-z0-9_\-]{20,}(?:\.[0-9a-z]{2}\.[a-z0-9]{9})?)" + _TAIL),

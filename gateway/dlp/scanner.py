@@ -100,8 +100,8 @@ class Scanner:
                 value = data[start:end].decode("utf-8", "replace")
                 if det.check is not None:
                     probe = Probe(
-                        data[start - 1 : start].decode("latin-1") if start else "",
-                        data[end : end + 1].decode("latin-1"),
+                        data[max(0, start - 2) : start].decode("latin-1"),
+                        data[end : end + 2].decode("latin-1"),
                         match.group(0).decode("utf-8", "replace"),
                         opts.ignore_test_values,
                         opts.phone_regions,

@@ -118,8 +118,6 @@ def card_ok(digits: str, ignore_test: bool) -> bool:
         return False
     if ignore_test and digits in TEST_CARD_NUMBERS:
         return False
-    if len(set(digits)) <= 2:
-        return False
     p2, p3, p4, p6 = int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])
     if digits[0] == "4":
         return n in (13, 16, 19)  # Visa
@@ -184,15 +182,31 @@ def email_ok(value: str) -> bool:
 def phone_ok(value: str, regions: tuple[str, ...]) -> bool:
     import phonenumbers
 
-    candidates = (None,) if value.startswith("+") else regions
-    for region in candidates:
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
+    if value.startswith("+"):
+        return _valid_phone(value, None)
+    digits = value.lstrip("(")
+    for region in regions:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if meta is None:
             continue
-        if phonenumbers.is_valid_number(number):
+        prefix = meta.national_prefix
+        # Outside North America a nationally written number starts with the trunk
+        # prefix (``020 7946 0958``); without it, any 10 digits would pass as British.
+        if prefix and meta.country_code != 1 and not digits.startswith(prefix):
+            continue
+        if _valid_phone(value, region):
             return True
     return False
+
+
+def _valid_phone(value: str, region: str | None) -> bool:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(number))
 
 
 def stdnum_ok(module: str) -> Callable[[str], bool]:
