@@ -17,14 +17,14 @@ import time
 from collections.abc import Callable
 
 from flask import Flask, Response, g, request
-from flask_limiter import Limiter, RequestLimit
+from flask_limiter import ApplicationLimit, Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from limits.errors import StorageError
 
-from gateway.auth.principal import Principal, bearer_credential
+from gateway.auth.principal import Principal, optional_principal
 from gateway.budgets import LimitStorageDown, StorageHealth
-from gateway.errors import TooManyRequests, error_response
-from gateway.limits.policy import Policies, Scope
+from gateway.errors import ApiError, TooManyRequests, error_response
+from gateway.limits.policy import EffectiveLimits, Policies, Scope
 from gateway.services import Services
 
 log = logging.getLogger("workjet.limits")
@@ -41,19 +41,24 @@ def is_limited_path(path: str) -> bool:
 
 
 def principal_or_none() -> Principal | None:
-    """The request's principal if its credential is valid, resolved once (views reuse it)."""
-    if "limits_principal_checked" not in g:
-        g.limits_principal_checked = True
-        if g.get("principal") is None:
-            from gateway.services import services
-
-            credential = bearer_credential()
-            if credential is not None:
-                found = services().authenticator.authenticate(credential)
-                if found is not None:
-                    g.principal = found
-    principal: Principal | None = g.get("principal")
+    """The principal ``_identify`` resolved for this request (None: count by address)."""
+    principal: Principal | None = g.get("limits_principal")
     return principal
+
+
+def _identify(policies: Policies) -> None:
+    """Resolve the caller and its limits before Flask-Limiter runs: anything failing inside
+    Flask-Limiter's hook would be taken for a storage failure (and, failing open, make it
+    count in process). Views reuse the resolved principal."""
+    if not is_limited_path(request.path):
+        return
+    try:
+        principal = optional_principal()
+    except ApiError:  # e.g. a cookie without its CSRF token: the view answers that
+        principal = None
+    g.limits_principal = principal
+    if principal is not None:
+        g.limits_effective = policies.for_tenant(principal.tenant_id)
 
 
 def build_limiter(app: Flask, services: Services, policies: Policies,
@@ -63,10 +68,10 @@ def build_limiter(app: Flask, services: Services, policies: Policies,
 
     def per_minute(scope: Scope) -> Callable[[], str]:
         def provider() -> str:
-            principal = principal_or_none()
-            if principal is None:
+            effective: EffectiveLimits | None = g.get("limits_effective")
+            if effective is None:
                 return ""
-            n = policies.for_tenant(principal.tenant_id).for_scope(scope).requests_per_minute
+            n = effective.for_scope(scope).requests_per_minute
             return f"{n}/minute" if n > 0 else ""
 
         return provider
@@ -85,8 +90,7 @@ def build_limiter(app: Flask, services: Services, policies: Policies,
 
         return key
 
-    from flask_limiter import ApplicationLimit
-
+    app.before_request(lambda: _identify(policies))  # before Flask-Limiter's own hook
     limits = [
         ApplicationLimit(limit_provider=per_minute(scope), key_function=subject(scope),
                          scope="requests")
