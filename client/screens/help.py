@@ -16,21 +16,20 @@ Chat
   Ctrl+J, Alt+Enter new line in the message (a paste never sends)
   Esc               stop the answer (the request to the gateway is closed)
   Ctrl+O            pick the model
-  Ctrl+Y            copy the last code block (again: the one before), via OSC 52
+  Ctrl+Y            copy the last code block (again: the one before; OSC 52)
   Ctrl+P            show earlier messages of a long conversation
   Ctrl+N            new conversation
   Ctrl+L            conversations: search, open, rename, delete, export
-  Ctrl+S            settings (gateway URL, default model, theme, CA bundle)
+  Ctrl+S            settings: gateway URL, default model, theme, CA bundle
   Ctrl+G            sign in again
-  Tab / Shift+Tab   move between areas; PageUp/PageDown scroll
+  Tab / Shift+Tab   move between areas
 Conversations
   type to search titles and text · Enter open · Ctrl+N new
   F2 rename · Delete remove · Ctrl+E export to Markdown · Esc back
 Everywhere
   F1 this help · Ctrl+Q quit
-
-Credentials stay in the OS keychain; conversations stay on this disk
-(mode 0600); the client talks to your gateway and nothing else.
+Credentials stay in the OS keychain, conversations on this disk (0600);
+the client talks to your gateway and nothing else.
 """
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
@@ -51,7 +51,7 @@ class SignInScreen(Screen[None]):
         self._cancelled = False
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="signin"):
+        with Vertical(id="signin"):
             yield Label("Sign in to your Workjet gateway", id="signin-title")
             yield Label("Gateway URL", classes="field-label")
             yield Input(self._app.gateway_url, placeholder="https://workjet.example.org",
