@@ -118,7 +118,16 @@ def verify_tenant(
             )
     for key, hour in sorted(data.items()):
         if key not in named and _in_range(hour, start_hour, end_hour):
-            report.problems.append(Problem("extra", key, "named by no signed digest"))
+            report.objects_checked += 1
+            other = by_sha.get(sha256(sink.get(key)))
+            if other is not None and other not in data:
+                report.problems.append(
+                    Problem("reordered", key, f"holds the object signed as {other}")
+                )
+            elif other is not None:
+                report.problems.append(Problem("extra", key, f"a copy of {other}"))
+            else:
+                report.problems.append(Problem("extra", key, "named by no signed digest"))
     report.problems.sort(key=lambda p: (p.key, p.kind))
     return report
 
