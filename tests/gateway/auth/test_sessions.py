@@ -170,3 +170,43 @@ def test_cli_lists_and_revokes(
     other = actor(store, "globex", "o@globex.test", "owner")
     assert cli_main(["key", "revoke", "--tenant", "acme", other.key_id]) == 1
     assert client.get("/api/v1/me", headers=other.bearer).status_code == 200
+
+
+def test_expired_session_is_refused(app: Flask, client: FlaskClient) -> None:
+    from gateway.store import schema
+
+    store = app.extensions["workjet"].store
+    owner = actor(store, "acme", "owner@acme.test", "owner")
+    assert client.get("/api/v1/me", headers=owner.session_bearer).status_code == 200
+    with store.engine.begin() as conn:
+        conn.execute(schema.sessions.update().values(expires_at=1))
+    assert client.get("/api/v1/me", headers=owner.session_bearer).status_code == 401
+    assert client.get("/api/v1/sessions", headers=owner.bearer).get_json()["sessions"] == []
+
+
+def test_malformed_session_tokens_are_401(app: Flask, client: FlaskClient) -> None:
+    owner = actor(app.extensions["workjet"].store, "acme", "owner@acme.test", "owner")
+    for token in (owner.session[:-1], owner.session + "A", "wj_sess_", owner.session.upper()):
+        response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_cli_admission_commands(
+    app: Flask, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = app.extensions["workjet"].store
+    owner = actor(store, "acme", "owner@acme.test", "owner")
+    monkeypatch.setenv("WORKJET_DATABASE_URL", store.url)
+    assert cli_main(["tenant", "allow-domain", "acme", "@Acme.Test"]) == 0
+    assert store.tenant_for_domain("acme.test") == owner.tenant_id
+    assert cli_main(["tenant", "domains", "acme"]) == 0
+    assert capsys.readouterr().out.strip().endswith("acme.test")
+    actor(store, "globex", "o@globex.test", "owner")
+    assert cli_main(["tenant", "allow-domain", "globex", "acme.test"]) == 1  # one tenant per domain
+    assert cli_main(["tenant", "allow-domain", "acme", "not a domain"]) == 1
+    invite = ["user", "invite", "--tenant", "acme", "guest@gmail.test", "--role", "admin"]
+    assert cli_main(invite) == 0
+    assert store.tenants_inviting("guest@gmail.test") == [owner.tenant_id]
+    assert cli_main(["tenant", "remove-domain", "acme", "acme.test"]) == 0
+    assert store.tenant_for_domain("acme.test") is None
