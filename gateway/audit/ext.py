@@ -1,7 +1,7 @@
 """Wiring the audit log into the Flask app (called once from ``create_app``).
 
 Registers ``services.audit``, its readiness check and closer, turns
-``AuditUnavailableError`` into 503 ``audit_unavailable``, and refuses state-changing API
+``AuditUnavailableError`` into 503 ``audit_unavailable``, and refuses state-changing
 requests up front while the spool is full under the ``refuse`` policy, before any
 provider is called.
 """
@@ -34,9 +34,9 @@ def init_app(app: Flask, services: Services) -> AuditLog:
     services.closers.append(audit.close)
 
     def admit() -> None:
-        if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.path.startswith(
-            "/api/"
-        ):
+        # Every state-changing request is audited (chat on any front door, sign-in, admin),
+        # so each is refused before it does anything; reads and health checks go on.
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
             try:
                 audit.admit()
             except AuditUnavailableError as exc:

@@ -40,6 +40,10 @@ def test_refuse_policy_answers_503_audit_unavailable_and_readyz_fails(tmp_path: 
         assert resp.status_code == 503
         body = resp.get_json()["error"]
         assert body["code"] == "audit_unavailable" and body["request_id"]
+        for path in ("/api/v1/chat", "/v1/chat/completions", "/v1/messages"):
+            resp = client.post(path, json={})  # refused before auth, parsing or a provider
+            assert resp.status_code == 503, path
+            assert resp.get_json()["error"]["code"] == "audit_unavailable"
         ready = client.get("/readyz")
         assert ready.status_code == 503 and ready.get_json()["checks"]["audit"] != "ok"
         assert client.get("/healthz").status_code == 200  # alive, just not ready
