@@ -15,11 +15,12 @@ from gateway.api import (
     me,
     openai_compat,
     openapi,
+    provider_keys,
     usage,
 )
 
 
 def register_blueprints(app: Flask) -> None:
     for module in (health, me, openapi, auth, admin, audit, chat, openai_compat,
-                   anthropic_compat, limits_admin, usage):
+                   anthropic_compat, limits_admin, usage, provider_keys):
         app.register_blueprint(module.bp)

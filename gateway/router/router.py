@@ -71,6 +71,7 @@ class Router:
         self.timeouts = timeouts
         self.retry = retry
         self.tenant_keys = tenant_keys
+        self.key_store: Any = None  # gateway.router.tenant_keys.TenantKeys, for the API
         self._sleep = sleep
 
     def close(self) -> None:

@@ -149,8 +149,24 @@ def _v3_limits(conn: Connection) -> None:
     md.create_all(conn, tables=[md.tables["tenant_limits"], md.tables["usage_daily"]])
 
 
+def _v4_router(conn: Connection) -> None:
+    md = MetaData()
+    Table("tenants", md, Column("id", String(40), primary_key=True))
+    Table(
+        "tenant_provider_keys", md,
+        Column("tenant_id", String(40), ForeignKey("tenants.id"), primary_key=True),
+        Column("provider", String(16), primary_key=True),
+        # AES-GCM (key from WORKJET_PROVIDER_KEY_SECRET), bound to tenant and provider
+        Column("ciphertext", String(2048), nullable=False),
+        Column("updated_by", String(40), nullable=False),
+        Column("updated_at", BigInteger, nullable=False),
+    )
+    md.create_all(conn, tables=[md.tables["tenant_provider_keys"]])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tenants, users, API keys", _v1_foundation),
     Migration(2, "sessions, device codes, login flows, tenant domains and invites", _v2_auth),
     Migration(3, "tenant limit overrides and daily usage aggregates", _v3_limits),
+    Migration(4, "tenants' own provider keys, encrypted", _v4_router),
 )
