@@ -7,28 +7,74 @@ fails ``test_every_id_endpoint_is_covered`` until its kind of id is added here).
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
+from gateway.config import Settings
 from gateway.services import Services
-from gateway.store import Store
 from tests.gateway.auth.helpers import Actor, actor
 
-# How to make a resource of tenant A for each kind of id a route takes.
-Factory = Callable[[Store, Actor], str]
-FACTORIES: dict[str, Factory] = {
-    "user_id": lambda store, a: a.user_id,
-    "key_id": lambda store, a: a.key_id,
-    "session_id": lambda store, a: a.session_id,
-    "invite_id": lambda store, a: store.tenant(a.tenant_id).create_invite(
-        "guest@a.test", "member", a.user_id
+
+@dataclass(frozen=True)
+class Target:
+    """How to exercise one kind of id: make tenant A's resource (returns the path value),
+    a value naming nothing, and whether A's resource is still intact afterwards.
+
+    ``upserts`` lists methods that write in the caller's own namespace under a name (PUT
+    of a provider key): for those, B's request must leave A's resource untouched, and
+    whatever B gets back is its own.
+    """
+
+    make: Callable[[Services, Actor], str]
+    missing: str
+    intact: Callable[[Services, Actor, str], bool]
+    upserts: frozenset[str] = frozenset()
+
+
+def _invite(services: Services, a: Actor) -> str:
+    return services.store.tenant(a.tenant_id).create_invite("guest@a.test", "member", a.user_id)
+
+
+def _provider_key(services: Services, a: Actor) -> str:
+    services.router.key_store.set(a.tenant_id, "openai", "sk-tenant-a", a.user_id)
+    return "openai"
+
+
+def _provider_key_intact(services: Services, a: Actor, provider: str) -> bool:
+    rows = services.router.key_store.list(a.tenant_id)
+    return [(r["provider"], r["updated_by"]) for r in rows] == [(provider, a.user_id)]
+
+
+TARGETS: dict[str, Target] = {
+    "user_id": Target(
+        lambda s, a: a.user_id, "us_doesnotexist0000",
+        lambda s, a, v: s.store.tenant(a.tenant_id).user_by_id(v) is not None,
+    ),
+    "key_id": Target(
+        lambda s, a: a.key_id, "key_doesnotexist000",
+        lambda s, a, v: s.store.tenant(a.tenant_id).api_key_by_id(v).revoked_at is None,
+    ),
+    "session_id": Target(
+        lambda s, a: a.session_id, "ss_doesnotexist0000",
+        lambda s, a, v: s.store.tenant(a.tenant_id).session_by_id(v) is not None,
+    ),
+    "invite_id": Target(
+        _invite, "inv_doesnotexist000",
+        lambda s, a, v: s.store.tenant(a.tenant_id).invite_by_id(v) is not None,
+    ),
+    "provider": Target(
+        _provider_key, "anthropic", _provider_key_intact, upserts=frozenset({"PUT"})
     ),
 }
 IGNORED_ENDPOINTS = {"static"}
+_ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
 def id_routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -43,7 +89,6 @@ def id_routes(app: Flask) -> list[tuple[str, str, str]]:
 
 def _routes() -> list[tuple[str, str, str]]:
     from gateway import create_app
-    from gateway.config import Settings
 
     return id_routes(create_app({"settings": Settings(database_url="sqlite://")}))
 
@@ -51,20 +96,29 @@ def _routes() -> list[tuple[str, str, str]]:
 ROUTES = _routes()
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Tenants' provider keys enabled, so that their endpoints hold something to protect."""
+    return settings.replace(provider_key_secret=base64.b64encode(b"k" * 32).decode())
+
+
 def test_every_id_endpoint_is_covered() -> None:
     missing = []
     for rule, method, _endpoint in ROUTES:
-        missing += [f"{method} {rule} ({n})" for n in _arguments(rule) if n not in FACTORIES]
+        missing += [f"{method} {rule} ({n})" for n in _ARG.findall(rule) if n not in TARGETS]
     assert ROUTES, "no endpoint with an id found: is the url_map empty?"
-    assert missing == [], f"add a factory for these ids in {__file__}: {missing}"
-
-
-def _arguments(rule: str) -> list[str]:
-    return re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", rule)
+    assert missing == [], f"add a Target for these ids in {__file__}: {missing}"
 
 
 def _path(rule: str, values: dict[str, str]) -> str:
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: values[m.group(1)], rule)
+    return _ARG.sub(lambda m: values[m.group(1)], rule)
+
+
+def _message(response: TestResponse, values: dict[str, str]) -> str:
+    message = str(response.get_json()["error"]["message"])
+    for value in values.values():
+        message = message.replace(value, "<id>")
+    return message
 
 
 @pytest.mark.parametrize(
@@ -73,22 +127,26 @@ def _path(rule: str, values: dict[str, str]) -> str:
 def test_other_tenant_gets_404_like_a_missing_id(
     app: Flask, client: FlaskClient, rule: str, method: str, endpoint: str
 ) -> None:
-    store = app.extensions["workjet"].store
-    a = actor(store, "tenant-a", "owner@a.test", "owner")
-    b = actor(store, "tenant-b", "owner@b.test", "owner")
-    names = _arguments(rule)
-    foreign = {name: FACTORIES[name](store, a) for name in names}
-    missing = {name: "zz_doesnotexist000000" for name in names}
+    services: Services = app.extensions["workjet"]
+    a = actor(services.store, "tenant-a", "owner@a.test", "owner")
+    b = actor(services.store, "tenant-b", "owner@b.test", "owner")
+    names = _ARG.findall(rule)
+    foreign = {name: TARGETS[name].make(services, a) for name in names}
+    missing = {name: TARGETS[name].missing for name in names}
+    upsert = any(method in TARGETS[name].upserts for name in names)
+    body = {"api_key": "sk-tenant-b"} if upsert else {}
 
     for headers in (b.bearer, b.session_bearer):
-        as_b = client.open(_path(rule, foreign), method=method, headers=headers, json={})
-        nothing = client.open(_path(rule, missing), method=method, headers=headers, json={})
-        assert as_b.status_code == 404, as_b.get_data(as_text=True)
-        assert nothing.status_code == 404
-        assert as_b.get_json()["error"]["code"] == nothing.get_json()["error"]["code"]
-        assert as_b.get_json()["error"]["message"] == nothing.get_json()["error"]["message"]
-    # ... and tenant A's resource is untouched: still there for A, its credentials still work.
-    assert client.get(_path(rule, foreign), headers=a.bearer).status_code == 200
+        as_b = client.open(_path(rule, foreign), method=method, headers=headers, json=body)
+        if not upsert:
+            nothing = client.open(_path(rule, missing), method=method, headers=headers, json={})
+            assert as_b.status_code == 404, as_b.get_data(as_text=True)
+            assert nothing.status_code == 404
+            assert as_b.get_json()["error"]["code"] == nothing.get_json()["error"]["code"]
+            assert _message(as_b, foreign) == _message(nothing, missing)
+        # Whatever B did, tenant A's resource is untouched and A's credentials still work.
+        for name, value in foreign.items():
+            assert TARGETS[name].intact(services, a, value), f"{method} {rule} touched A's {name}"
     assert client.get("/api/v1/me", headers=a.bearer).status_code == 200
     assert client.get("/api/v1/me", headers=a.session_bearer).status_code == 200
 
