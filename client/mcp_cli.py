@@ -102,7 +102,7 @@ def main(
     args = build_parser().parse_args(argv)
     args.command = command
     try:
-        store = keychain if keychain is not None else _system_keychain()
+        store: SecretStore = keychain if keychain is not None else _LazyKeychain()
         registry = ConnectorRegistry(settings_file or settings_path(), store)
         handler: Callable[[argparse.Namespace, ConnectorRegistry, _Io], int] = _COMMANDS[args.cmd]
         return handler(args, registry, io)
@@ -111,10 +111,28 @@ def main(
         return 1
 
 
-def _system_keychain() -> SecretStore:
-    kc = open_keychain()
-    kc.check()
-    return kc
+class _LazyKeychain:
+    """The system keychain, opened (and checked to be secure) on first use only, so
+    ``list`` or a connector without secrets works where no keychain is available."""
+
+    def __init__(self) -> None:
+        self._store: SecretStore | None = None
+
+    def _open(self) -> SecretStore:
+        if self._store is None:
+            kc = open_keychain()
+            kc.check()
+            self._store = kc
+        return self._store
+
+    def get(self, account: str) -> str | None:
+        return self._open().get(account)
+
+    def set(self, account: str, secret: str) -> None:
+        self._open().set(account, secret)
+
+    def delete(self, account: str) -> bool:
+        return self._open().delete(account)
 
 
 def _add(args: argparse.Namespace, reg: ConnectorRegistry, io: _Io) -> int:
