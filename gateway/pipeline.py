@@ -11,7 +11,7 @@ log line: only counts, codes, tokens, cost and timings.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,10 +41,6 @@ from shared.events import (
 from shared.validate import check_chat_request
 
 
-class DlpBlocked(ApiError):
-    status, code = 422, "dlp_blocked"
-
-
 @dataclass
 class Prepared:
     """A request that passed every check, with what its answer and audit need."""
@@ -60,8 +56,8 @@ class Prepared:
     started: float
     keepalive: float
     findings: tuple[DlpFinding, ...] = ()
-    dlp_engine: Any = None
-    restore: Callable[[str], str] | None = None
+    dlp_engine: Any = None  # gateway.dlp.DlpEngine
+    dlp_outcome: Any = None  # gateway.dlp.DlpOutcome: its placeholders, for restoring
     reservation: Any = None
     response_findings: tuple[DlpFinding, ...] = field(default=())
 
@@ -82,13 +78,13 @@ def prepare(req: ChatRequest, endpoint: str) -> Prepared:
         # allow-list and aliases are the policy step.
         p.targets = p.router.plan(req.model, principal.tenant_id, principal.tenant_name)
         if svc.dlp is not None:
-            engine = svc.dlp.engine_for(principal.tenant_id)
+            # the tenant's engine (DlpEngine.from_policy of its policy, cached by gateway.dlp)
+            engine = svc.dlp.engine_for(principal.tenant_id, principal.tenant_name)
             outcome = engine.scan_request(req)
             p.findings = tuple(outcome.findings)
             if outcome.blocked:
-                raise DlpBlocked("The request was blocked by your organisation's data-loss "
-                                 "policy: " + dlp_summary(p.findings))
-            p.req, p.restore, p.dlp_engine = outcome.request, outcome.restore, engine
+                raise outcome.error()  # 422 dlp_blocked, naming types only
+            p.req, p.dlp_engine, p.dlp_outcome = outcome.request, engine, outcome
         p.reservation = _reserve(svc, principal, p)  # the limits' one call site
     except ApiError as exc:
         _audit(p, exc.status, exc.code)
@@ -115,7 +111,7 @@ def complete(p: Prepared) -> ChatResponse:
         _finish_budget(p, None)
         _audit(p, exc.status, exc.code)
         raise
-    if p.dlp_engine is not None or p.restore is not None:
+    if p.dlp_engine is not None:
         answer = _filter_answer(p, answer)
     _finish_budget(p, answer.usage)
     ms = (time.perf_counter() - p.started) * 1000
@@ -128,13 +124,9 @@ def _filter_answer(p: Prepared, answer: ChatResponse) -> ChatResponse:
     findings: list[DlpFinding] = []
     for part in answer.content:
         if isinstance(part, TextPart):
-            text = part.text
-            if p.dlp_engine is not None:
-                flt = p.dlp_engine.response_filter()
-                text = flt.feed(text) + flt.flush()
-                findings.extend(flt.findings)
-            if p.restore is not None:
-                text = p.restore(text)
+            flt = p.dlp_engine.response_filter(p.dlp_outcome)
+            text = flt.feed(part.text) + flt.flush()
+            findings.extend(flt.findings)
             parts.append(TextPart(text))
         else:
             parts.append(part)
@@ -150,16 +142,15 @@ def stream(p: Prepared) -> Iterator[StreamEvent | None]:
     usage: Usage | None = None
     ttfb = 0.0
     done = False
-    flt = p.dlp_engine.response_filter() if p.dlp_engine is not None else None
-    restore = p.restore
+    flt = p.dlp_engine.response_filter(p.dlp_outcome) if p.dlp_engine is not None else None
     try:
         for event in relay_stream(p.router, p.req, p.targets, p.keepalive):
             if isinstance(event, TextDelta):
-                if flt is not None or restore is not None:
-                    text = flt.feed(event.text) if flt is not None else event.text
+                if flt is not None:
+                    text = flt.feed(event.text)
                     if not text:
                         continue
-                    event = TextDelta(restore(text) if restore is not None else text)
+                    event = TextDelta(text)
             elif isinstance(event, MessageStart):
                 ttfb = (time.perf_counter() - p.started) * 1000
                 model, provider = event.model, event.provider
@@ -168,10 +159,10 @@ def stream(p: Prepared) -> Iterator[StreamEvent | None]:
                     yield DlpNotice(p.findings, "request")
                 continue
             elif isinstance(event, ToolCallStart) and flt is not None:
-                yield from _flushed(flt, restore)
+                yield from _flushed(flt)
             elif isinstance(event, UsageEvent):
                 if flt is not None:
-                    yield from _flushed(flt, restore)
+                    yield from _flushed(flt)
                     p.response_findings = tuple(flt.findings)
                     if p.response_findings:
                         yield DlpNotice(p.response_findings, "response")
@@ -194,10 +185,10 @@ def stream(p: Prepared) -> Iterator[StreamEvent | None]:
             _audit(p, 499, "", model, provider, usage, ttfb)
 
 
-def _flushed(flt: Any, restore: Callable[[str], str] | None) -> Iterator[StreamEvent]:
+def _flushed(flt: Any) -> Iterator[StreamEvent]:
     text = flt.flush()
     if text:
-        yield TextDelta(restore(text) if restore is not None else text)
+        yield TextDelta(text)
 
 
 def _finish_budget(p: Prepared, usage: Usage | None) -> None:
