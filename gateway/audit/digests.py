@@ -6,7 +6,7 @@ of that previous digest; it is signed with Ed25519 over its canonical JSON (with
 ``signature`` field). With the public key alone a verifier can then tell missing,
 altered, moved and extra objects apart.
 
-The chain state (``chain.json`` in the slot directory) is what the uploader must
+The chain state (``chain-<stream>.json`` in the slot directory) is what the uploader must
 remember across restarts: per tenant, the stream's last object and record sequence,
 the last record hash, how far the current segment got, and the objects not yet named
 in a digest. It is replaced atomically after each upload; an upload repeated after a
@@ -29,7 +29,6 @@ from gateway.audit.keys import key_id
 from gateway.audit.objects import GENESIS, canonical, digest_key, sha256
 from gateway.audit.spool import fsync_dir
 
-STATE_FILE = "chain.json"
 DIGEST_VERSION = 1
 
 
@@ -47,10 +46,14 @@ class TenantChain:
 
 
 class ChainState:
-    """The chain state of one stream (one slot directory), saved atomically."""
+    """The chain state of one stream, saved atomically in its slot directory.
 
-    def __init__(self, directory: Path) -> None:
-        self.path = directory / STATE_FILE
+    The file is named after the stream, so a slot taken over under another host name
+    starts that stream's own chain instead of continuing the old one's numbers.
+    """
+
+    def __init__(self, directory: Path, stream: str) -> None:
+        self.path = directory / f"chain-{stream}.json"
         self.tenants: dict[str, TenantChain] = {}
         if self.path.exists():
             raw = json.loads(self.path.read_text())

@@ -64,7 +64,7 @@ class Shipper:
         self.worker = worker
         self.stream = f"{host}-{worker}"
         self.signer = signer
-        self.state = ChainState(directory)
+        self.state = ChainState(directory, self.stream)
         self.objects_written = 0
         self.records_written = 0
         self.bytes_written = 0

@@ -43,7 +43,8 @@ def record(tenant: str = "t-acme", **fields: Any) -> AuditRecord:
 def file_config(tmp: Path, **kw: Any) -> AuditConfig:
     kw.setdefault("upload_interval", 0.1)
     kw.setdefault("max_backoff", 0.5)
-    return AuditConfig(sink=tmp / "sink", spool_dir=tmp / "spool", host="testhost", **kw)
+    kw.setdefault("host", "testhost")
+    return AuditConfig(sink=tmp / "sink", spool_dir=tmp / "spool", **kw)
 
 
 def s3_target(server: Any, bucket: str, **kw: Any) -> S3Target:

@@ -224,3 +224,17 @@ def test_an_object_moved_to_another_name_is_named_reordered(tmp_path: Path) -> N
     report = verify_tenant(sink, "t-acme", [public_key(tmp_path)])
     assert {p.key: p.kind for p in report.problems} == {keys[0]: "missing",
                                                         moved: "reordered"}
+
+
+def test_a_host_renamed_between_runs_starts_its_own_verifiable_stream(tmp_path: Path) -> None:
+    first = AuditLog(file_config(tmp_path))
+    first.record(record())
+    first.close()
+    renamed = AuditLog(file_config(tmp_path, host="newname"))
+    renamed.record(record())
+    renamed.close()
+    sink = FileSink(tmp_path / "sink")
+    keys = data_keys(sink, "t-acme")
+    assert [k.rsplit("/", 1)[1] for k in keys] == ["newname-w0-000000000001",
+                                                   "testhost-w0-000000000001"]
+    assert verify_tenant(sink, "t-acme", [public_key(tmp_path)]).ok
