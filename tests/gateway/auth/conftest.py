@@ -7,6 +7,7 @@ browser, like ``requests``, never sends them over plain HTTP.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import ssl
@@ -27,8 +28,11 @@ from gateway import create_app
 from gateway.config import Settings
 from gateway.services import Services
 from gateway.store import Store
+from tests.emulators import Emulator
 from tests.gateway.auth.oidc_provider import OidcProvider, run_provider
 from tests.services.process import free_port
+
+PROVIDER_KEY = "test-provider-key"
 
 
 @dataclass
@@ -110,9 +114,17 @@ def live(
     ca, ca_path = test_ca
     port = free_port()
     public = f"https://127.0.0.1:{port}"
-    with run_provider(public + "/auth/callback") as provider:
+    catalog = tmp_path / "catalog.json"  # one model, answered by an OpenAI wire emulator
+    catalog.write_text(json.dumps({"models": [{
+        "id": "gpt-test", "provider": "openai", "upstream": "gpt-up", "context_window": 1000,
+        "input_price_per_mtok": 1.0, "output_price_per_mtok": 1.0, "capabilities": [],
+    }]}))
+    with run_provider(public + "/auth/callback") as provider, \
+            Emulator(api_key=PROVIDER_KEY) as upstream:
         db_path = tmp_path / "gateway.db"
         settings = Settings(
+            openai_base_url=upstream.url + "/v1", openai_api_key=PROVIDER_KEY,
+            router_catalog=str(catalog),
             database_url=f"sqlite:///{db_path}", audit_url=(tmp_path / "audit").as_uri(),
             public_url=public, oidc_issuer=provider.url, oidc_client_id=provider.client_id,
             oidc_client_secret=provider.client_secret, device_poll_interval=1,
