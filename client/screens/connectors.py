@@ -48,7 +48,7 @@ class ConnectorsScreen(Screen[str | None]):
         Binding("r", "restart", "Restart"),
         Binding("x", "stop", "Stop"),
         Binding("l", "list", "List"),
-        Binding("e", "toggle_enabled", "Enable/disable"),
+        Binding("e", "toggle_enabled", "On/off"),
         Binding("n", "add", "Add"),
         Binding("delete", "remove", "Remove"),
     ]
