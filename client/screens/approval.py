@@ -11,6 +11,7 @@ thread with ``app.ask_from_thread``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import TYPE_CHECKING, ClassVar
 
@@ -123,7 +124,9 @@ def connector_tools(app: WorkjetApp) -> ConnectorToolProvider:
         return app.ask_from_thread(ApprovalScreen(request)) or "deny"
 
     def progress(update: ProgressUpdate) -> None:
-        app.call_from_thread(_show_progress, app, update)
+        if app.is_running:
+            with contextlib.suppress(RuntimeError):  # the app closed meanwhile
+                app.call_from_thread(_show_progress, app, update)
 
     manager.start_autostart()
     return ConnectorToolProvider(manager, approvals, ask, on_progress=progress)
