@@ -2,11 +2,13 @@
 
 Limited: the API paths (``/api/...`` and the provider-compatible ``/v1/...``); never
 ``/healthz``, ``/readyz`` or ``/openapi.json``. A request with a valid credential counts
-against its credential's, its user's and its tenant's limits (moving one-minute windows,
-exact across workers and hosts with Redis); one without counts against its client
-address. Every response of a limited path carries the IETF draft ``RateLimit-Limit``,
-``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds) headers of the limit closest to
-exhaustion; a 429 says which limit was hit, when it resets, and carries ``Retry-After``.
+against its credential's, its user's and its tenant's per-minute limits; one without
+counts against its client address. Windows are Flask-Limiter's sliding-window counters
+(this minute's count plus the previous minute's, weighted by how much of it the last
+60 s still cover): one atomic Lua call per limit in Redis, O(1), so concurrent requests
+from any worker or host are counted exactly. Every response of a limited path carries
+the IETF draft ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``
+(seconds) headers; a 429 says which limit was hit, when it resets, with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def build_limiter(app: Flask, services: Services, policies: Policies,
         storage_options={"socket_timeout": 1, "socket_connect_timeout": 1,
                          "wrap_exceptions": True}
         if not settings.ratelimit_storage_uri.startswith("memory://") else {},
-        strategy="moving-window",
+        strategy="sliding-window-counter",  # O(1) per check, atomic in Redis
         headers_enabled=False,  # ours follow the IETF draft (RateLimit-*, reset in seconds)
         key_prefix="wj",
         in_memory_fallback_enabled=open_mode,
@@ -168,20 +170,19 @@ def _add_headers(limiter: Limiter, response: Response, health: StorageHealth) ->
     limits = limiter.current_limits
     if not limits:
         return
+    # One policy is reported: the breached one, else the smallest (one storage read per
+    # request; reading every scope's window would cost a Redis round trip each).
+    breached = [item for item in limits if item.breached]
+    item = breached[0] if breached else min(limits, key=lambda x: x.limit.amount)
     try:
-        tightest = None
-        for item in limits:
-            remaining = 0 if item.breached else item.remaining
-            if tightest is None or remaining < tightest[0]:
-                tightest = (remaining, item)
+        remaining = 0 if item.breached else item.remaining
+        reset_at = item.window[0]
     except Exception as exc:  # storage died after the check; the response still goes out
         health.down("request limits", exc)
         return
-    assert tightest is not None
-    remaining, item = tightest
     response.headers["RateLimit-Limit"] = str(item.limit.amount)
     response.headers["RateLimit-Remaining"] = str(max(0, remaining))
-    response.headers["RateLimit-Reset"] = str(_seconds_until(item.window[0]))
+    response.headers["RateLimit-Reset"] = str(_seconds_until(reset_at))
     if response.status_code == 429 and "Retry-After" not in response.headers:
         response.headers["Retry-After"] = response.headers["RateLimit-Reset"]
     if not limiter._storage_dead:

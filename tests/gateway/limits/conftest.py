@@ -1,4 +1,5 @@
-"""Apps with chosen limits: ``limited_app(**settings)`` builds one on a fresh database."""
+"""Apps with chosen limits: ``limited_app(**settings)`` builds one on a fresh database;
+the router's provider emulators (``upstreams``, ``catalog_path``) for the chat tests."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ from flask import Flask
 from gateway import create_app
 from gateway.config import Settings
 from gateway.services import Services
+from tests.gateway.router.conftest import (  # noqa: F401 - the router's emulator fixtures
+    _emulators,
+    catalog_path,
+    upstreams,
+)
 
 
 @pytest.fixture

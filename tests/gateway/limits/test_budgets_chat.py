@@ -14,13 +14,7 @@ import requests
 from gateway.budgets.counters import window_id
 from tests.emulators import Behaviour
 from tests.gateway.limits.test_budgets_redis import wait_clear_of_minute_boundary
-from tests.gateway.router.conftest import (  # noqa: F401 - fixtures used by name
-    Upstreams,
-    _emulators,
-    catalog_path,
-    emulator_env,
-    upstreams,
-)
+from tests.gateway.router.conftest import Upstreams, emulator_env
 from tests.gateway.server import GatewayServer, provision
 from tests.services import RedisServer
 
