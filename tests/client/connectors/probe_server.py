@@ -23,6 +23,7 @@ def main() -> None:
     parser.add_argument("--stderr-at-start", default="")
     parser.add_argument("--exit-at-start", type=int, default=None)
     parser.add_argument("--hang-at-start", action="store_true")
+    parser.add_argument("--marker-file", default="", help="slow writes here when cancelled")
     parser.add_argument("--http-port", type=int, default=0, help="serve streamable HTTP instead")
     args = parser.parse_args()
     if args.stderr_at_start:
@@ -60,9 +61,15 @@ def main() -> None:
     async def slow(seconds: float, ctx: Context) -> str:
         """Sleep, reporting progress every 0.1 s."""
         steps = max(1, int(seconds * 10))
-        for i in range(steps):
-            await ctx.report_progress(i + 1, steps, f"step {i + 1}")
-            await asyncio.sleep(0.1)
+        try:
+            for i in range(steps):
+                await ctx.report_progress(i + 1, steps, f"step {i + 1}")
+                await asyncio.sleep(0.1)
+        except asyncio.CancelledError:
+            if args.marker_file:  # proves the client's notifications/cancelled arrived
+                with open(args.marker_file, "w") as fh:
+                    fh.write("cancelled")
+            raise
         return "done"
 
     @server.tool()

@@ -79,6 +79,21 @@ def test_progress_is_reported_and_a_long_call_is_cancelled(make_manager, everyth
     )
 
 
+def test_cancelling_a_call_tells_the_server(make_manager, tmp_path):
+    marker = tmp_path / "cancelled"
+    m = make_manager([probe("p", "--marker-file", str(marker))])
+    m.start("p")
+    started = threading.Event()
+    fut = m.submit_call("p", "slow", {"seconds": 30}, on_progress=lambda *_: started.set())
+    assert started.wait(10)
+    assert m.cancel_all() == 1
+    deadline = time.monotonic() + 5
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.read_text() == "cancelled", "the server's handler was not cancelled"
+    assert fut.cancelled()
+
+
 def test_per_call_timeout(make_manager):
     m = make_manager([probe("p")], call_timeout=1.0)
     t0 = time.monotonic()
