@@ -3,9 +3,13 @@ the same Redis count exactly, and Redis going away fails closed or open as confi
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +17,8 @@ import requests
 
 from tests.gateway.limits.test_budgets_redis import wait_clear_of_minute_boundary
 from tests.gateway.server import GatewayServer, provision
-from tests.services import RedisServer
+from tests.services import RedisServer, free_port
+from tests.services.process import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -131,3 +136,31 @@ def test_redis_down_fails_open_counting_in_process_then_recovers(
     assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
     log = server.log_tail(20_000)
     assert "WORKJET_RATELIMIT_FAIL_MODE=open" in log
+
+
+@pytest.mark.parametrize(
+    "how", [["-w", "2"], ["env:WORKJET_WORKERS=3"], ["env:GUNICORN_CMD_ARGS=--workers 2"]]
+)
+def test_gunicorn_started_directly_refuses_in_process_limits_with_several_workers(
+    tmp_path: Path, how: list[str],
+) -> None:
+    """Not only ``workjet-gateway serve``: gunicorn on the project's config refuses too."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKJET_")}
+    env["WORKJET_DATABASE_URL"] = f"sqlite:///{tmp_path / 'gateway.db'}"
+    env["WORKJET_BIND"] = f"127.0.0.1:{free_port()}"
+    args = []
+    for item in how:
+        if item.startswith("env:"):
+            name, _, value = item[4:].partition("=")
+            env[name] = value
+        else:
+            args.append(item)
+    config = str(REPO_ROOT / "gateway" / "gunicorn.conf.py")
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", config, *args, "gateway.wsgi:app"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "cannot be shared by" in result.stderr
+    assert "WORKJET_RATELIMIT_STORAGE_URI=redis://" in result.stderr
+    assert "Booting worker" not in result.stderr
