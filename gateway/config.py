@@ -52,7 +52,7 @@ class Settings:
     ratelimit_key_per_minute: int = 120  # requests per minute per API key or session; 0 = none
     ratelimit_user_per_minute: int = 240  # per user, all their credentials together; 0 = none
     ratelimit_tenant_per_minute: int = 1200  # per tenant (a tenant may override it); 0 = none
-    ratelimit_anonymous_per_minute: int = 60  # per client address, requests without credential
+    ratelimit_anonymous_per_minute: int = 300  # per client address, requests without credential
     budget_key_tokens_per_minute: int = 0  # worst-case tokens reserved per minute; 0 = none
     budget_user_tokens_per_minute: int = 0
     budget_tenant_tokens_per_minute: int = 0  # a tenant may override it
