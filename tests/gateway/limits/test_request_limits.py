@@ -110,3 +110,19 @@ def test_zero_means_no_limit(limited_app: Callable[..., Flask]) -> None:
         response = client.get("/api/v1/me", headers=bearer(who))
         assert response.status_code == 200
         assert "RateLimit-Limit" not in response.headers
+
+
+def test_chat_endpoints_are_limited_with_headers(limited_app: Callable[..., Flask]) -> None:
+    """Every front door counts against the same per-key limit, whatever it answers."""
+    app = limited_app(ratelimit_key_per_minute=4)
+    who = provision(app.extensions["workjet"].store, "acme", "ann@acme.test")
+    client = app.test_client()
+    answers = [
+        client.post(path, headers=bearer(who), json={})
+        for path in ("/api/v1/chat", "/v1/chat/completions", "/v1/messages", "/api/v1/chat")
+    ]
+    assert [a.status_code for a in answers] == [400, 400, 400, 400]
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == ["3", "2", "1", "0"]
+    refused = client.post("/v1/chat/completions", headers=bearer(who), json={})
+    assert refused.status_code == 429
+    assert refused.headers["RateLimit-Limit"] == "4"
