@@ -11,8 +11,11 @@ import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from gateway.config import Settings
 
 FullPolicy = Literal["refuse", "alarm"]
 LockMode = Literal["", "governance", "compliance"]
@@ -132,16 +135,15 @@ def spool_dir(configured: str, audit_url: str) -> Path:
     """The configured spool, else beside a ``file://`` sink (``<dir>-spool``), else ./"""
     if configured:
         return Path(configured)
-    if audit_url.startswith("file://"):
-        sink = parse_sink_url(audit_url)
-        assert isinstance(sink, Path)
+    sink = parse_sink_url(audit_url) if audit_url.startswith("file://") else None
+    if isinstance(sink, Path):
         return sink.with_name(sink.name + "-spool")
     return Path(DEFAULT_SPOOL_DIR)
 
 
-def from_settings(settings: Any) -> AuditConfig:
-    """Build the audit config from ``gateway.config.Settings`` (its ``audit_*`` fields)."""
-    key_file = getattr(settings, "audit_signing_key_file", "")
+def from_settings(settings: Settings) -> AuditConfig:
+    """Build the audit config from the gateway's settings (its ``audit_*`` fields)."""
+    key_file = settings.audit_signing_key_file
     return AuditConfig(
         sink=parse_sink_url(
             settings.audit_url,

@@ -25,7 +25,7 @@ from gateway.audit.config import AuditConfig
 from gateway.audit.keys import signing_key
 from gateway.audit.objects import NO_TENANT, TENANT_SAFE
 from gateway.audit.shipper import Shipper
-from gateway.audit.sinks import FileSink, S3Sink, Sink, open_sink
+from gateway.audit.sinks import Sink, open_sink
 from gateway.audit.spool import AuditUnavailableError, Spool
 from gateway.audit.uploader import Uploader
 from shared.audit import AuditRecord
@@ -194,6 +194,3 @@ class AuditLog:
         finally:
             worker.spool.close()
             worker.slot.release()
-
-
-__all__ = ["AuditLog", "AuditStatus", "AuditUnavailableError", "FileSink", "S3Sink"]
