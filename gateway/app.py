@@ -15,6 +15,7 @@ from gateway.audit import ext as audit_ext
 from gateway.auth.last_used import LastUsedRecorder
 from gateway.auth.principal import Authenticator
 from gateway.config import Settings
+from gateway.dlp import service as dlp_service
 from gateway.router import ext as router_ext
 from gateway.services import EXTENSION_KEY, Services
 from gateway.store import Store
@@ -51,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app, services)
     audit_ext.init_app(app, services)
     router_ext.init_app(app, services)
+    dlp_service.init_app(services)  # tenants' DLP policies -> services.dlp.engine_for()
     register_blueprints(app)
     web.init_app(app, services)  # sign-in, device approval and their pages
     return app

@@ -15,7 +15,8 @@ def describe(type_: str) -> str:
              "US", "DE", "FR", "ES", "IN", "IT", "NL", "BR", "CA", "PL", "SE", "CN", "CH",
              "BE", "FI", "DK", "NO", "MX", "KR", "ZA", "CPF", "SIN", "AHV", "CPR", "CURP",
              "RRN", "ITIN", "BSN", "NPM", "PYPI", "XAI", "ID", "MWS", "CF"}
-    words = [w if w in upper else w.lower() for w in type_.split("_")]
+    proper = {"WORKJET": "Workjet", "GITHUB": "GitHub", "GITLAB": "GitLab", "OPENAI": "OpenAI"}
+    words = [w if w in upper else proper.get(w, w.lower()) for w in type_.split("_")]
     return " ".join(words)
 
 

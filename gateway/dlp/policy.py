@@ -114,9 +114,7 @@ def _actions(value: object, known_types: frozenset[str]) -> dict[str, DlpAction]
     out: dict[str, DlpAction] = {}
     for key, action in value.items():
         if not isinstance(key, str) or action not in ACTIONS:
-            raise PolicyError(
-                f"actions[{key!r}] must be one of {sorted(ACTIONS)}, not {action!r}"
-            )
+            raise PolicyError(f"actions[{str(key)[:64]!r}] must be one of {sorted(ACTIONS)}")
         if key not in CATEGORIES and known_types and key not in known_types:
             raise PolicyError(
                 f"actions: unknown detector type {key!r}; use a category "

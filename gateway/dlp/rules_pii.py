@@ -23,8 +23,12 @@ from gateway.dlp.validators import (
 _SEP = "[ \\-._]{0,3}"  # separators tolerated inside a digit run
 
 
+_NOT_DIGITS = str.maketrans("", "", " -._()+/")
+
+
 def _digits(value: str) -> str:
-    return "".join(c for c in value if c.isdigit())
+    """The digits of a candidate (the view's digits are ASCII; separators are few)."""
+    return value.translate(_NOT_DIGITS)
 
 
 def _groups(value: str) -> list[tuple[int, int]]:
@@ -46,15 +50,16 @@ def _groups(value: str) -> list[tuple[int, int]]:
 def _card(value: str, probe: Probe) -> bool | tuple[int, int]:
     if card_ok(_digits(value), probe.ignore_test_values):
         return True
-    # A card number run together with an expiry date or a CVC: try sub-runs of groups.
+    # A card number run together with an expiry date, a CVC or a reference number:
+    # drop whole groups from either end (only for real groupings, not digit-by-digit).
     groups = _groups(value)
-    if len(groups) < 2 or len(groups) > 24:
+    if len(groups) < 2 or len(groups) > 8 or any(e - s < 2 for s, e in groups):
         return False
-    for i in range(len(groups)):
-        for j in range(len(groups), i, -1):
-            sub = value[groups[i][0] : groups[j - 1][1]]
-            if (i, j) != (0, len(groups)) and card_ok(_digits(sub), probe.ignore_test_values):
-                return groups[i][0], groups[j - 1][1]
+    n = len(groups)
+    for i, j in [(0, k) for k in range(n - 1, 0, -1)] + [(k, n) for k in range(1, n)]:
+        sub = value[groups[i][0] : groups[j - 1][1]]
+        if card_ok(_digits(sub), probe.ignore_test_values):
+            return groups[i][0], groups[j - 1][1]
     return False
 
 

@@ -164,9 +164,22 @@ def _v4_router(conn: Connection) -> None:
     md.create_all(conn, tables=[md.tables["tenant_provider_keys"]])
 
 
+def _v5_dlp(conn: Connection) -> None:
+    md = MetaData()
+    Table("tenants", md, Column("id", String(40), primary_key=True))
+    Table(
+        "dlp_policies", md,
+        Column("tenant_id", String(40), ForeignKey("tenants.id"), primary_key=True),
+        Column("document", String(65536), nullable=False),  # the policy as JSON
+        Column("updated_at", BigInteger, nullable=False),
+    )
+    md.create_all(conn, tables=[md.tables["dlp_policies"]])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tenants, users, API keys", _v1_foundation),
     Migration(2, "sessions, device codes, login flows, tenant domains and invites", _v2_auth),
     Migration(3, "tenant limit overrides and daily usage aggregates", _v3_limits),
     Migration(4, "tenants' own provider keys, encrypted", _v4_router),
+    Migration(5, "tenants' DLP policies", _v5_dlp),
 )
