@@ -99,6 +99,10 @@ class Connection:
             return
         self._stopping = True
         self._wake.set()
+        if self.session is None:
+            # Still starting (e.g. a server that never answers): do not wait out the start
+            # timeout; cancelling unwinds the SDK's transport, which kills the child.
+            self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
         self.task = None
@@ -167,7 +171,8 @@ class Connection:
         loop: asyncio.AbstractEventLoop,
     ) -> tuple[Any, Any]:
         def child_gone() -> None:
-            loop.call_soon_threadsafe(self._wake.set)
+            with contextlib.suppress(RuntimeError):  # the loop closed first: nothing to wake
+                loop.call_soon_threadsafe(self._wake.set)
 
         self._tail = StderrTail(on_eof=child_gone)
         params = StdioServerParameters(

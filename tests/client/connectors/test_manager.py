@@ -152,6 +152,24 @@ def test_start_timeout_kills_the_hung_child(make_manager):
     assert not wait_gone(descendants() - before, 5)
 
 
+def test_close_while_a_connector_is_still_starting(make_manager):
+    hang = ConnectorConfig(
+        "hang", command=sys.executable, args=probe("x", "--hang-at-start").args, autostart=True
+    )
+    m = make_manager([hang], start_timeout=120)
+    m.start_autostart()
+    deadline = time.monotonic() + 10
+    while m.status("hang").pid is None:
+        assert time.monotonic() < deadline, "the child did not start"
+        time.sleep(0.05)
+    pid = m.status("hang").pid
+    assert m.status("hang").state == "starting"
+    t0 = time.monotonic()
+    m.close()
+    assert time.monotonic() - t0 < 10, "close waited for the start timeout"
+    assert not wait_gone({pid}, 5)
+
+
 def test_no_child_left_after_close(make_manager, everything, time_server):
     before = descendants()
     m = make_manager([everything, time_server, probe("p")])
