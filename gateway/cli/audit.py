@@ -1,4 +1,4 @@
-"""``workjet-gateway audit``: verify, export, and make the digest signing key.
+"""``workjet-gateway audit``: verify, export, spool status, and the digest signing key.
 
 ``verify`` needs only read access to the sink and the public key; it prints every
 missing, altered, reordered or extra object and exits 1 if there is any.
@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from gateway.audit import slots
 from gateway.audit.config import AuditConfigError, from_settings
 from gateway.audit.keys import (
     AUTO_PUB_NAME,
@@ -23,7 +24,9 @@ from gateway.audit.keys import (
     write_private_key,
 )
 from gateway.audit.reader import Query, TimeFormatError, hour_key, parse_time, read_records
+from gateway.audit.shipper import QUARANTINE
 from gateway.audit.sinks import Sink, SinkError, open_sink
+from gateway.audit.spool import list_segments, read_segment
 from gateway.audit.verify import verify_tenant
 from gateway.config import Settings
 from gateway.store import Store
@@ -57,6 +60,11 @@ def register(subparsers: Subparsers) -> None:
     export.add_argument("--model", default="")
     export.add_argument("--output", "-o", metavar="FILE", help="default: standard output")
     export.set_defaults(handler=cmd_export)
+
+    status = sub.add_parser(
+        "status", help="what waits in each worker's spool on this host (for monitoring)"
+    )
+    status.set_defaults(handler=cmd_status)
 
     keygen = sub.add_parser(
         "keygen", help="make an Ed25519 signing key (PEM, mode 0600); prints the public key"
@@ -164,6 +172,41 @@ def cmd_export(args: argparse.Namespace) -> int:
             out.close()
     print(f"exported {count} records", file=sys.stderr)
     return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """One line per spool slot; exit 1 if any slot holds a quarantined line."""
+    try:
+        config = from_settings(Settings.from_env())
+    except AuditConfigError as exc:
+        return _fail(str(exc))
+    root = config.spool_dir
+    print(f"spool {root} (bound {config.spool_max_bytes} bytes per worker, "
+          f"policy {config.full_policy})")
+    quarantined = 0
+    for directory in slot_dirs(root):
+        segments = list_segments(directory)
+        size = sum(p.stat().st_size for p in segments)
+        bad = directory / QUARANTINE
+        held = len(read_segment(bad)[0]) if bad.exists() else 0
+        quarantined += held
+        owner = "idle" if try_claim_and_release(directory) else "in use"
+        print(f"  {directory.name}: {owner}, {len(segments)} segments, {size} bytes "
+              f"({100 * size // config.spool_max_bytes}% of the bound)"
+              + (f", {held} QUARANTINED lines in {bad}" if held else ""))
+    return 1 if quarantined else 0
+
+
+def try_claim_and_release(directory: Path) -> bool:
+    slot = slots.try_claim(directory)
+    if slot is None:
+        return False
+    slot.release()
+    return True
+
+
+def slot_dirs(root: Path) -> list[Path]:
+    return slots.others(root, "")
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:

@@ -100,3 +100,21 @@ def test_keygen_writes_a_private_key_only_its_owner_reads(
     assert path.read_text().startswith("-----BEGIN PRIVATE KEY-----")
     assert capsys.readouterr().out.strip() == path.with_suffix(".pub").read_text().strip()
     assert main(["audit", "keygen", str(path)]) == 2  # never overwrites
+
+
+def test_status_shows_what_waits_in_each_slot(
+    env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = from_settings(env)
+    busy = AuditLog(cfg)
+    busy.start()
+    assert main(["audit", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "w0: in use, 0 segments" in out
+    busy.close()
+    from gateway.audit.spool import frame
+
+    (cfg.spool_dir / "w0" / "quarantine.log").write_bytes(frame(b'{"bad":1}'))
+    assert main(["audit", "status"]) == 1
+    out = capsys.readouterr().out
+    assert "w0: idle" in out and "1 QUARANTINED lines" in out
