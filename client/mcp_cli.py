@@ -8,6 +8,7 @@ per secret, then stored in the OS keychain as ``mcp:<connector>:<VAR>``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import sys
 from collections.abc import Callable, Sequence
@@ -209,7 +210,7 @@ def _remove(args: argparse.Namespace, reg: ConnectorRegistry, io: _Io) -> int:
 
 
 def _test(args: argparse.Namespace, reg: ConnectorRegistry, io: _Io) -> int:
-    cfg = reg.get(args.name)
+    cfg = dataclasses.replace(reg.get(args.name), enabled=True)  # testing a disabled one is fine
     with ConnectorManager([cfg], reg.secrets) as manager:
         try:
             status = manager.start(cfg.name)
