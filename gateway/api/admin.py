@@ -132,6 +132,23 @@ def get_user(user_id: str) -> Response:
     return jsonify(_user_json(row))
 
 
+@bp.delete("/users/<user_id>")
+@require_role("admin")
+def remove_user(user_id: str) -> Response:
+    """Remove a user: their keys and sessions stop working at once (owners: only by owners)."""
+    principal = current_principal()
+    scope = _scope(principal)
+    row = scope.user_by_id(user_id)
+    if row is None:
+        raise NotFound("There is no such user.")
+    if row.id == principal.user_id:
+        raise Conflict("You cannot remove yourself; ask another admin or owner.")
+    if row.role == "owner" and principal.role != "owner":
+        raise Forbidden("Only an owner can remove an owner.")
+    scope.remove_user(user_id)
+    return Response(status=204)
+
+
 # --- API keys ----------------------------------------------------------------------------
 
 

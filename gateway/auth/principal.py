@@ -20,7 +20,7 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, ParamSpec, TypeVar
+from typing import Literal, ParamSpec, TypeVar, cast
 
 from flask import g, request
 
@@ -80,11 +80,13 @@ class Authenticator:
         row = self.store.credential_by_hash("session", token_hash)
         if row is None or not hmac.compare_digest(row.token_hash, token_hash):
             return None
-        if row.revoked_at is not None or row.expires_at <= int(time.time()):
+        if row.revoked_at is not None or row.expires_at is None:
+            return None
+        if row.expires_at <= int(time.time()):
             return None
         return Principal(
             tenant_id=row.tenant_id, tenant_name=row.tenant_name, user_id=row.user_id,
-            email=row.email, role=row.role, credential_id=row.id, kind="session",
+            email=row.email, role=cast("Role", row.role), credential_id=row.id, kind="session",
         )
 
     def _api_key(self, key: str) -> Principal | None:
@@ -100,7 +102,7 @@ class Authenticator:
         self.last_used.record(row.id, now)
         return Principal(
             tenant_id=row.tenant_id, tenant_name=row.tenant_name, user_id=row.user_id,
-            email=row.email, role=row.role, credential_id=row.id, kind="api_key",
+            email=row.email, role=cast("Role", row.role), credential_id=row.id, kind="api_key",
         )
 
 

@@ -81,6 +81,21 @@ class AuthScope:
             )
         return bool(result.rowcount)
 
+    # --- users -----------------------------------------------------------------------------
+
+    def remove_user(self, user_id: str) -> bool:
+        """Remove a user of this tenant with every credential they hold, in one step."""
+        u, k, s, d = schema.users, schema.api_keys, schema.sessions, schema.device_codes
+        with self.engine.begin() as conn:
+            mine = (u.c.tenant_id == self.tenant_id) & (u.c.id == user_id)
+            if conn.execute(select(u.c.id).where(mine)).first() is None:
+                return False
+            conn.execute(delete(s).where(s.c.tenant_id == self.tenant_id, s.c.user_id == user_id))
+            conn.execute(delete(k).where(k.c.tenant_id == self.tenant_id, k.c.user_id == user_id))
+            conn.execute(delete(d).where(d.c.tenant_id == self.tenant_id, d.c.user_id == user_id))
+            conn.execute(delete(u).where(mine))
+        return True
+
     # --- admission: allowed domains and invites --------------------------------------------
 
     def add_domain(self, domain: str) -> None:

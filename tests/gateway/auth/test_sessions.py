@@ -210,3 +210,21 @@ def test_cli_admission_commands(
     assert store.tenants_inviting("guest@gmail.test") == [owner.tenant_id]
     assert cli_main(["tenant", "remove-domain", "acme", "acme.test"]) == 0
     assert store.tenant_for_domain("acme.test") is None
+
+
+def test_removing_a_user_ends_their_credentials_at_once(app: Flask, client: FlaskClient) -> None:
+    store = app.extensions["workjet"].store
+    admin = actor(store, "acme", "admin@acme.test", "admin")
+    member = actor(store, "acme", "member@acme.test", "member")
+    owner = actor(store, "acme", "owner@acme.test", "owner")
+    assert client.get("/api/v1/me", headers=member.bearer).status_code == 200
+    assert client.delete(f"/api/v1/users/{member.user_id}", headers=admin.bearer).status_code == 204
+    for headers in (member.bearer, member.session_bearer):
+        assert client.get("/api/v1/me", headers=headers).status_code == 401
+    assert client.get(f"/api/v1/users/{member.user_id}", headers=admin.bearer).status_code == 404
+    # Admins cannot remove owners or themselves; members cannot remove anyone.
+    assert client.delete(f"/api/v1/users/{owner.user_id}", headers=admin.bearer).status_code == 403
+    assert client.delete(f"/api/v1/users/{admin.user_id}", headers=admin.bearer).status_code == 409
+    other = actor(store, "acme", "other@acme.test", "member")
+    assert client.delete(f"/api/v1/users/{admin.user_id}", headers=other.bearer).status_code == 403
+    assert client.delete(f"/api/v1/users/{admin.user_id}", headers=owner.bearer).status_code == 204
