@@ -40,7 +40,7 @@ from shared.validate import MAX_MESSAGES
 if TYPE_CHECKING:
     from client.app import WorkjetApp
 
-RENDER_WINDOW = 40  # messages rendered when a conversation opens; Ctrl+P shows more
+RENDER_WINDOW = 20  # messages rendered when a conversation opens; Ctrl+P shows more
 DEFAULT_TITLE = "New conversation"
 
 
@@ -83,6 +83,9 @@ class ChatScreen(Screen[None]):
         self._window_start = 0
         self._copy_index = 0
         self._save_lock = threading.Lock()
+        self._text_lock = threading.Lock()
+        self._text_buffer: list[str] = []
+        self._text_pending = False
 
     @property
     def wapp(self) -> WorkjetApp:
@@ -100,15 +103,11 @@ class ChatScreen(Screen[None]):
     async def on_mount(self) -> None:
         history = self.wapp.config.history
         conversation = None
-        try:
-            if self._open_id:
+        if self._open_id:
+            try:
                 conversation = history.load(self._open_id)
-            else:
-                latest = history.list()
-                if latest and latest[0].message_count == 0:
-                    conversation = history.load(latest[0].id)
-        except HistoryError as exc:
-            self.notify(str(exc), severity="error")
+            except HistoryError as exc:
+                self.notify(str(exc), severity="error")
         await self.open_conversation(conversation or history.new(DEFAULT_TITLE))
         self._load_models()
 
@@ -238,7 +237,22 @@ class ChatScreen(Screen[None]):
         self._run_exchange(self.exchange)
 
     def _post_update(self, update: Update) -> None:
+        """From the worker: text is coalesced, so the UI renders as fast as it can and
+        keys never wait behind a queue of one message per token."""
+        if isinstance(update, TextChunk):
+            with self._text_lock:
+                self._text_buffer.append(update.text)
+                if self._text_pending:
+                    return
+                self._text_pending = True
         self.post_message(self.ExchangeUpdated(update))
+
+    def _take_text(self) -> str:
+        with self._text_lock:
+            text = "".join(self._text_buffer)
+            self._text_buffer.clear()
+            self._text_pending = False
+        return text
 
     @work(thread=True, exclusive=True, group="answer")
     def _run_exchange(self, exchange: Exchange) -> None:
@@ -254,10 +268,13 @@ class ChatScreen(Screen[None]):
         container = self.query_one("#messages", VerticalScroll)
         follow = container.is_vertical_scroll_end or container.max_scroll_y == 0
         if isinstance(update, AnswerStarted):
-            self.answer_view = MessageView("assistant")
+            self.answer_view = MessageView("assistant", streaming=True)
             await container.mount(self.answer_view)
-        elif isinstance(update, TextChunk) and self.answer_view is not None:
-            await self.answer_view.append(update.text)
+        text = self._take_text()  # everything streamed so far, in order
+        if text and self.answer_view is not None:
+            await self.answer_view.append(text)
+        if isinstance(update, AnswerStarted | TextChunk):
+            pass
         elif isinstance(update, DlpSeen):
             text = dlp_text(update.findings, update.direction)
             if text:

@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
+from rich.markdown import Markdown as RichMarkdown
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, Markdown
+from textual.widgets import Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "tool": "Tool", "system": "System"}
 
 
 class MessageView(Vertical):
-    """A role label and the message's Markdown; an answer can stream into it."""
+    """A role label and the message's Markdown; an answer can stream into it.
 
-    def __init__(self, role: str, text: str = "", *, label: str | None = None) -> None:
+    A stored message renders as one Rich Markdown block (cheap to mount, so a long
+    conversation opens fast); an answer being streamed uses Textual's Markdown widget.
+    """
+
+    def __init__(
+        self, role: str, text: str = "", *, label: str | None = None, streaming: bool = False
+    ) -> None:
         super().__init__(classes=f"message -{role}")
         self.role = role
         self.text = text
+        self.streaming = streaming
         self._label = label or ROLE_LABELS.get(role, role)
         self._stream: MarkdownStream | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(self._label, classes="role")
-        yield Markdown(self.text, classes="body")
+        if self.streaming:
+            yield Markdown(self.text, classes="body")
+        else:
+            yield Static(RichMarkdown(self.text, code_theme="monokai"), classes="body")
 
     @property
     def markdown(self) -> Markdown:

@@ -176,9 +176,9 @@ def test_long_conversation_renders_only_the_tail(gateway, make_app) -> None:
             await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
             screen = app.screen
             await screen.open_conversation(history.load(conv.id))
-            assert len(screen.query(MessageView)) == 40
+            assert len(screen.query(MessageView)) == 20
             assert screen.query(MessageView).last().text == "message 299"
             await pilot.press("ctrl+p")
-            await wait_until(pilot, lambda: len(screen.query(MessageView)) == 80)
-            assert screen.query(MessageView).first().text == "message 220"
+            await wait_until(pilot, lambda: len(screen.query(MessageView)) == 40)
+            assert screen.query(MessageView).first().text == "message 260"
     run(scenario())
