@@ -25,6 +25,15 @@ from shared.errors import ErrorCode
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """Codes and tokens must never sit in a cache (RFC 6749 section 5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
 DEVICE_ISSUE_LIMIT = "30 per minute"  # device codes per address
 DEVICE_POLL_LIMIT = "120 per minute"  # polls per address (slow_down handles each code)
 

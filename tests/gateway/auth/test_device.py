@@ -71,6 +71,7 @@ def test_device_login_end_to_end(live: LiveGateway, acme: str) -> None:
     time.sleep(1.05)  # respect the interval
     token = poll(live, code["device_code"])
     assert token.status_code == 200, token.text
+    assert token.headers["Cache-Control"] == "no-store"
     body = token.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 604800
     assert body["access_token"].startswith("wj_sess_") and len(body["access_token"]) == 51
