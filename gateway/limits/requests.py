@@ -17,21 +17,25 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_limiter import ApplicationLimit, Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from limits.errors import StorageError
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from gateway.auth.principal import Principal, optional_principal
 from gateway.budgets import LimitStorageDown, StorageHealth
 from gateway.errors import ApiError, TooManyRequests, error_response
 from gateway.limits.policy import EffectiveLimits, Policies, Scope
+from gateway.limits.storage import SnapshotRedisStorage
 from gateway.services import Services
 
 log = logging.getLogger("workjet.limits")
 
 LIMITED_PREFIXES = ("/api/", "/v1/")
+SNAPSHOT_SCHEMES = ("redis://", "rediss://", "redis+unix://")
 _SCOPE_WORDS: dict[str, str] = {
     "key": "this credential's", "user": "your user's", "tenant": "your tenant's",
     "anon": "this client address's",
@@ -48,10 +52,12 @@ def principal_or_none() -> Principal | None:
     return principal
 
 
-def _identify(policies: Policies) -> None:
+def _identify(policies: Policies, storage: SnapshotRedisStorage | None) -> None:
     """Resolve the caller and its limits before Flask-Limiter runs: anything failing inside
     Flask-Limiter's hook would be taken for a storage failure (and, failing open, make it
     count in process). Views reuse the resolved principal."""
+    if storage is not None:
+        storage.forget_windows()  # a worker thread serves many requests
     if not is_limited_path(request.path):
         return
     try:
@@ -92,7 +98,11 @@ def build_limiter(app: Flask, services: Services, policies: Policies,
 
         return key
 
-    app.before_request(lambda: _identify(policies))  # before Flask-Limiter's own hook
+    uri = settings.ratelimit_storage_uri
+    options: dict[str, Any] = {"socket_timeout": 1, "socket_connect_timeout": 1,
+                               "wrap_exceptions": True}
+    snapshots = SnapshotRedisStorage(uri, **options) if uri.startswith(SNAPSHOT_SCHEMES) else None
+    app.before_request(lambda: _identify(policies, snapshots))  # before Flask-Limiter's hook
     limits = [
         ApplicationLimit(limit_provider=per_minute(scope), key_function=subject(scope),
                          scope="requests")
@@ -104,16 +114,17 @@ def build_limiter(app: Flask, services: Services, policies: Policies,
         subject("anon"),
         app=app,
         application_limits=list(limits),
-        storage_uri=settings.ratelimit_storage_uri,
-        storage_options={"socket_timeout": 1, "socket_connect_timeout": 1,
-                         "wrap_exceptions": True}
-        if not settings.ratelimit_storage_uri.startswith("memory://") else {},
+        storage_uri=uri,
+        storage_options=options if not uri.startswith("memory://") else {},
         strategy="sliding-window-counter",  # O(1) per check, atomic in Redis
         headers_enabled=False,  # ours follow the IETF draft (RateLimit-*, reset in seconds)
         key_prefix="wj",
         in_memory_fallback_enabled=open_mode,
         fail_on_first_breach=True,
     )
+    if snapshots is not None:  # the same Redis, answering the headers from each hit
+        limiter._storage = snapshots
+        limiter._limiter = SlidingWindowCounterRateLimiter(snapshots)
     limiter.request_filter(lambda: not is_limited_path(request.path))
 
     def on_exceeded(exc: RateLimitExceeded) -> Response:
@@ -170,12 +181,13 @@ def _add_headers(limiter: Limiter, response: Response, health: StorageHealth) ->
     limits = limiter.current_limits
     if not limits:
         return
-    # One policy is reported: the breached one, else the smallest (one storage read per
-    # request; reading every scope's window would cost a Redis round trip each).
-    breached = [item for item in limits if item.breached]
-    item = breached[0] if breached else min(limits, key=lambda x: x.limit.amount)
+    # The policy closest to exhaustion is reported (the breached one on a 429). With
+    # Redis the windows come from each hit's own answer: no extra round trip.
     try:
-        remaining = 0 if item.breached else item.remaining
+        remaining, item = min(
+            ((0 if x.breached else x.remaining, x) for x in limits),
+            key=lambda pair: (pair[0], not pair[1].breached),
+        )
         reset_at = item.window[0]
     except Exception as exc:  # storage died after the check; the response still goes out
         health.down("request limits", exc)

@@ -38,15 +38,26 @@ from tests.services import RedisServer
 HIGH = 10**9  # never reached: we measure the checks, not refusals
 
 
-def rounds(fn: Callable[[], object], n: int) -> tuple[float, float]:
-    walls, cpus = [], []
+def interleaved(fns: dict[str, Callable[[], object]], n: int) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU µs per call over 5 rounds, the contestants taking turns within
+    each round so that the shared machine's drift hits them alike."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}
     for _ in range(5):
-        w0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(n):
-            fn()
-        walls.append((time.perf_counter() - w0) / n * 1e6)
-        cpus.append((time.process_time() - c0) / n * 1e6)
-    return statistics.median(walls), statistics.median(cpus)
+        for name, fn in fns.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(n):
+                fn()
+            samples[name].append(((time.perf_counter() - w0) / n * 1e6,
+                                  (time.process_time() - c0) / n * 1e6))
+    return {name: (statistics.median(w for w, _ in got), statistics.median(c for _, c in got))
+            for name, got in samples.items()}
+
+
+def redis_scripts(redis: RedisServer) -> int:
+    """Script calls (each one round trip); the limits send no other commands per request."""
+    stats = redis.client().info("commandstats")
+    return sum(int(stats[name]["calls"]) for name in ("cmdstat_evalsha", "cmdstat_eval")
+               if name in stats)
 
 
 def make_app(tmp: Path, name: str, **changes: object) -> Flask:
@@ -80,20 +91,27 @@ def main() -> None:
                 "request limits, redis:// loopback": make_app(
                     tmp, "redis", ratelimit_storage_uri=redis.url, **on),
             }
-            print(f"GET /api/v1/me, {n} requests x 5 rounds, medians")
-            base = None
+            calls: dict[str, Callable[[], object]] = {}
             for label, app in contestants.items():
                 who = provision(app.extensions["workjet"].store, "acme", "ann@acme.test")
                 client = app.test_client()
                 headers = {"Authorization": f"Bearer {who.key}"}
                 assert client.get("/api/v1/me", headers=headers).status_code == 200
-                redis.client().flushall()
-                wall, cpu = rounds(lambda c=client, h=headers: c.get("/api/v1/me", headers=h), n)
-                extra = "" if base is None else \
+                calls[label] = lambda c=client, h=headers: c.get("/api/v1/me", headers=h)
+            redis.client().config_resetstat()
+            for _ in range(100):
+                calls["request limits, redis:// loopback"]()
+            per_request = redis_scripts(redis) / 100
+            print(f"GET /api/v1/me, {n} requests x 5 interleaved rounds, medians")
+            results = interleaved(calls, n)
+            base = results["limits off (auth + view)"]
+            for label, (wall, cpu) in results.items():
+                extra = "" if label.startswith("limits off") else \
                     f"  added: {wall - base[0]:+7.1f} µs wall, {cpu - base[1]:+7.1f} µs CPU"
-                base = base or (wall, cpu)
                 print(f"  {label:<36} {wall:8.1f} µs wall {cpu:8.1f} µs CPU{extra}")
-            print(f"budget reserve + settle (6 counters), {n} x 5 rounds, medians")
+            print(f"  Redis round trips (script calls) per request: {per_request:.1f}")
+            print(f"budget reserve + settle (6 counters), {n} x 5 interleaved rounds, medians")
+            cycles: dict[str, Callable[[], object]] = {}
             for label, uri in (("memory://", "memory://"), ("redis:// loopback", redis.url)):
                 app = make_app(tmp, f"b{len(label)}", ratelimit_storage_uri=uri, **budgets_on)
                 budgets: Budgets = app.extensions["workjet"].budgets
@@ -104,9 +122,9 @@ def main() -> None:
                 def cycle(b: Budgets = budgets, p: object = who, u: Usage = usage) -> None:
                     b.reserve(p, 1000, 0.01, model="m").settle(u)  # type: ignore[arg-type]
 
-                wall, cpu = rounds(cycle, n)
+                cycles[label] = cycle
+            for label, (wall, cpu) in interleaved(cycles, n).items():
                 print(f"  {label:<36} {wall:8.1f} µs wall {cpu:8.1f} µs CPU")
-                budgets.usage.close()
         finally:
             redis.stop()
 

@@ -1,0 +1,88 @@
+"""Redis storage for Flask-Limiter that answers the RateLimit-* headers without a second
+round trip.
+
+Its sliding-window acquire runs limits' own algorithm in one Lua script that also returns
+the window it saw, and remembers that snapshot for the calling thread; reading the
+window for the same key afterwards (for the headers) uses the snapshot once instead of
+asking Redis again. Snapshots are dropped at the start of every request.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from limits.storage import RedisStorage
+
+Window = tuple[int, float, int, float]  # previous count, its TTL s, current count, its TTL s
+
+# limits' acquire_sliding_window.lua, returning {acquired, previous count, previous TTL ms,
+# current count, current TTL ms} as seen after the acquisition.
+_ACQUIRE = """
+local limit = tonumber(ARGV[1])
+local expiry = tonumber(ARGV[2]) * 1000
+local amount = tonumber(ARGV[3])
+local current_ttl = tonumber(redis.call('pttl', KEYS[2]))
+if current_ttl > 0 and current_ttl < expiry then
+    redis.call('rename', KEYS[2], KEYS[1])
+    redis.call('set', KEYS[2], 0, 'PX', current_ttl + expiry)
+end
+local previous_count = tonumber(redis.call('get', KEYS[1])) or 0
+local previous_ttl = tonumber(redis.call('pttl', KEYS[1])) or 0
+local current_count = tonumber(redis.call('get', KEYS[2])) or 0
+current_ttl = tonumber(redis.call('pttl', KEYS[2])) or 0
+if previous_ttl <= 0 then previous_ttl = 0 end
+if current_ttl <= 0 then current_ttl = 0 end
+local weighted = math.floor(previous_count * previous_ttl / expiry) + current_count
+if amount > limit or (weighted + amount) > limit then
+    return {0, previous_count, previous_ttl, current_count, current_ttl}
+end
+if redis.call('exists', KEYS[2]) == 1 then
+    current_count = redis.call('incrby', KEYS[2], amount)
+else
+    redis.call('set', KEYS[2], amount, 'PX', expiry * 2)
+    current_count = amount
+    current_ttl = expiry * 2
+end
+return {1, previous_count, previous_ttl, current_count, current_ttl}
+"""
+
+
+class SnapshotRedisStorage(RedisStorage):
+    """``RedisStorage`` (same URI and options) remembering each acquisition's window."""
+
+    # No STORAGE_SCHEME: limits' registry keeps mapping redis:// to its own class.
+
+    def initialize_storage(self, uri: str) -> None:
+        super().initialize_storage(uri)
+        connection: Any = self.get_connection()
+        self._acquire_with_window: Any = connection.register_script(_ACQUIRE)
+        self._local = threading.local()
+
+    def forget_windows(self) -> None:
+        self._local.windows = {}
+
+    def _windows(self) -> dict[str, Window]:
+        windows: dict[str, Window] | None = getattr(self._local, "windows", None)
+        if windows is None:
+            windows = self._local.windows = {}
+        return windows
+
+    def acquire_sliding_window_entry(
+        self, key: str, limit: int, expiry: int, amount: int = 1
+    ) -> bool:
+        previous_key = self.prefixed_key(self._previous_window_key(key))
+        current_key = self.prefixed_key(self._current_window_key(key))
+        result = self._acquire_with_window([previous_key, current_key], [limit, expiry, amount])
+        self._windows()[key] = (
+            int(result[1] or 0), max(0, float(result[2] or 0)) / 1000,
+            int(result[3] or 0), max(0, float(result[4] or 0)) / 1000,
+        )
+        return bool(result[0])
+
+    def get_sliding_window(self, key: str, expiry: int) -> Window:
+        seen = self._windows().pop(key, None)
+        if seen is not None:
+            return seen
+        window: Window = super().get_sliding_window(key, expiry)
+        return window
