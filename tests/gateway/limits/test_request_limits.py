@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
 from gateway.limits.policy import TenantOverrides
 from gateway.services import Services
 from tests.gateway.server import Provisioned, provision
+from tests.services import RedisServer
 
 
 def bearer(who: Provisioned) -> dict[str, str]:
@@ -126,3 +128,43 @@ def test_chat_endpoints_are_limited_with_headers(limited_app: Callable[..., Flas
     refused = client.post("/v1/chat/completions", headers=bearer(who), json={})
     assert refused.status_code == 429
     assert refused.headers["RateLimit-Limit"] == "4"
+
+
+def test_headers_report_the_limit_closest_to_exhaustion(
+    limited_app: Callable[..., Flask],
+) -> None:
+    app = limited_app(ratelimit_key_per_minute=100, ratelimit_user_per_minute=50,
+                      ratelimit_tenant_per_minute=1000)
+    services: Services = app.extensions["workjet"]
+    ann = provision(services.store, "acme", "ann@acme.test")
+    bob = provision(services.store, "acme", "bob@acme.test")
+    services.store.tenant(ann.tenant_id).set_limit_overrides(TenantOverrides(requests_per_minute=60))
+    client = app.test_client()
+    for _ in range(40):
+        client.get("/api/v1/me", headers=bearer(bob))
+    # ann's own key (100) and user (50) are fresh; the tenant (60) has 40 used already
+    assert_limit_headers(client.get("/api/v1/me", headers=bearer(ann)), 60, 19)
+
+
+@pytest.mark.integration
+def test_redis_headers_come_from_each_request_own_hit(
+    limited_app: Callable[..., Flask], redis_server: RedisServer,
+) -> None:
+    app = limited_app(ratelimit_storage_uri=redis_server.url, ratelimit_key_per_minute=5,
+                      ratelimit_user_per_minute=7)
+    store = app.extensions["workjet"].store
+    first = provision(store, "acme", "ann@acme.test")
+    second = provision(store, "acme", "ann@acme.test")
+    client = app.test_client()
+    seen = [client.get("/api/v1/me", headers=bearer(first)).headers["RateLimit-Remaining"]
+            for _ in range(3)]
+    assert seen == ["4", "3", "2"]  # the key's 5 is tightest
+    # the same user's other key: its key has 5 left, the user 7 - 4 = 3
+    other = client.get("/api/v1/me", headers=bearer(second))
+    assert_limit_headers(other, 7, 3)
+    assert_limit_headers(client.get("/api/v1/me", headers=bearer(first)), 5, 1)
+    for _ in range(2):
+        client.get("/api/v1/me", headers=bearer(second))
+    refused = client.get("/api/v1/me", headers=bearer(first))
+    assert_429(refused)
+    assert_limit_headers(refused, 7, 0)
