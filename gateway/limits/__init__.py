@@ -50,9 +50,13 @@ def init_app(app: Flask, services: Services) -> None:
     services.budgets = Budgets(policies, usage, shared, settings.ratelimit_fail_mode, health)
 
 
+class LimitStorageUnreachable(RuntimeError):
+    """Named in ``/readyz``: the rate-limit storage (Redis) does not answer."""
+
+
 def _check_storage(limiter: Limiter) -> None:
     if not limiter.storage.check():
-        raise RuntimeError("the rate-limit storage does not answer")
+        raise LimitStorageUnreachable("the rate-limit storage does not answer")
 
 
 def is_in_process(storage_uri: str) -> bool:
