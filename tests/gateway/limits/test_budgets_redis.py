@@ -149,3 +149,23 @@ def test_redis_down_fails_as_configured_and_recovers(
     assert isinstance(budgets.shared, RedisCounters)
     assert redis.client().keys("wj:budget:*")
     assert "reachable again" in caplog.text
+
+
+def test_settling_while_redis_is_down_answers_and_logs(
+    limited_app: Callable[..., Flask], redis_factory: Callable[[], RedisServer],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The answer has been given: a lost settlement is logged, never raised, and the
+    usage aggregates still count it."""
+    redis = redis_factory()
+    app = limited_app(ratelimit_storage_uri=redis.url, budget_key_tokens_per_minute=100)
+    who = principal_of(provision(app.extensions["workjet"].store, "acme", "ann@acme.test"))
+    budgets: Budgets = app.extensions["workjet"].budgets
+    reservation = budgets.reserve(who, 100, 0.0, model="m")
+    redis.stop()
+    reservation.settle(Usage(3, 4, 0.0))
+    assert "could not settle a budget reservation" in caplog.text
+    budgets.usage.flush()
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    [row] = app.extensions["workjet"].store.tenant(who.tenant_id).usage(day, day)
+    assert (row.requests, row.input_tokens, row.output_tokens) == (1, 3, 4)
