@@ -15,9 +15,15 @@ class Probe:
 
     before: str  # up to 2 characters before the value in the view
     after: str  # up to 2 characters after it
-    whole: str  # the whole candidate match (e.g. the ``key=value`` of an assignment)
     ignore_test_values: bool
     phone_regions: tuple[str, ...]
+    data: bytes = b""  # the scanned view, and the span of the whole candidate match in it
+    span: tuple[int, int] = (0, 0)
+
+    @property
+    def whole(self) -> str:
+        """The whole candidate match (the ``key=value`` of an assignment), decoded on demand."""
+        return self.data[self.span[0] : self.span[1]].decode("utf-8", "replace")
 
     def isolated(self) -> bool:
         """Not one group of a longer digit sequence (``1234 5678 9012 3456``, a UUID)."""

@@ -93,6 +93,9 @@ def _fold_char(ch: str) -> str:
     return "".join(out)
 
 
+_ASCII_IDENTITY = {i: chr(i) for i in range(128)}
+
+
 class FoldTable(dict[int, str]):
     """``str.translate`` table that folds each code point once and remembers it.
 
@@ -126,10 +129,14 @@ def normalize(text: str, table: FoldTable) -> Normalized:
     if text.isascii():
         return Normalized(text, None)
     special = [c for c in set(text) if not c.isascii()]
-    uneven = {c for c in special if len(table[ord(c)]) != 1}
+    folded = {ord(c): table[ord(c)] for c in special}
+    uneven = {c for c in special if len(folded[ord(c)]) != 1}
     if not uneven:
         # every character maps to exactly one: offsets are unchanged
-        return Normalized(text.translate(table), None)
+        if all(folded[ord(c)] == c for c in special):
+            return Normalized(text, None)
+        # a plain dict that covers every character present: translate never misses
+        return Normalized(text.translate(_ASCII_IDENTITY | folded), None)
     # Some characters vanish or expand: build the view piecewise, with C-speed runs
     # between the (usually few) uneven characters.
     positions: list[int] = []
@@ -142,16 +149,17 @@ def normalize(text: str, table: FoldTable) -> Normalized:
     parts: list[str] = []
     origin: list[int] = []
     prev = 0
+    full = _ASCII_IDENTITY | folded
     for pos in positions:
         if pos > prev:
-            parts.append(text[prev:pos].translate(table))
+            parts.append(text[prev:pos].translate(full))
             origin.extend(range(prev, pos))
-        folded = table[ord(text[pos])]
-        if folded:
-            parts.append(folded)
-            origin.extend([pos] * len(folded))
+        piece = full[ord(text[pos])]
+        if piece:
+            parts.append(piece)
+            origin.extend([pos] * len(piece))
         prev = pos + 1
     if prev < len(text):
-        parts.append(text[prev:].translate(table))
+        parts.append(text[prev:].translate(full))
         origin.extend(range(prev, len(text)))
     return Normalized("".join(parts), origin)

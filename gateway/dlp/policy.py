@@ -56,7 +56,7 @@ class DlpPolicy:
     decode_depth: int = 2  # nested base64/hex/URL-encoded layers to look inside (0 = off)
     ignore_test_values: bool = True  # documentation values (AKIA...EXAMPLE, 4111 1111 ...)
     restore_placeholders: bool = False  # put the originals back into the answer
-    scan_responses: bool = True  # also filter the model's answers
+    scan_responses: bool = False  # also filter the model's answers (holds back ~200 chars)
 
     def action_for(self, type_: str, category: str) -> DlpAction:
         if type_ in self.actions:

@@ -31,25 +31,25 @@ def _digits(value: str) -> str:
     return value.translate(_NOT_DIGITS)
 
 
+_SEPS_TO_SPACE = str.maketrans(" -._()+/", "        ")
+
+
 def _groups(value: str) -> list[tuple[int, int]]:
     """Spans of the digit groups of ``value`` (runs of digits between separators)."""
     spans: list[tuple[int, int]] = []
-    start = -1
-    for i, c in enumerate(value):
-        if c.isdigit():
-            if start < 0:
-                start = i
-        elif start >= 0:
-            spans.append((start, i))
-            start = -1
-    if start >= 0:
-        spans.append((start, len(value)))
+    pos = 0
+    for part in value.translate(_SEPS_TO_SPACE).split(" "):
+        if part:
+            spans.append((pos, pos + len(part)))
+        pos += len(part) + 1
     return spans
 
 
 def _card(value: str, probe: Probe) -> bool | tuple[int, int]:
     if card_ok(_digits(value), probe.ignore_test_values):
         return True
+    if value.isdigit():
+        return False
     # A card number run together with an expiry date, a CVC or a reference number:
     # drop whole groups from either end (only for real groupings, not digit-by-digit).
     groups = _groups(value)
@@ -145,8 +145,6 @@ PII_DETECTORS: tuple[Detector, ...] = (
        hint=r"[A-Za-z0-9]@[A-Za-z0-9]"),
     _p("CREDIT_CARD", r"\b(\d(?:" + _SEP + r"\d){11,18})\b", _card, 60, 80,
        hint=r"\d[ \-._]{0,3}\d[ \-._]{0,3}\d[ \-._]{0,3}\d"),
-    _p("CREDIT_CARD", r"\b(\d{4}(?:" + _SEP + r"\d{4}){3}(?:" + _SEP + r"\d{1,3})?)\b",
-       _card, 60, 80, hint=r"\d\d\d\d"),
     _p("IBAN", r"\b([A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]){11,30})\b",
        _iban, 60, 70, hint=r"[A-Z][A-Z]\d\d"),
     _p("US_SSN", r"\b(\d{3}[ \-]\d{2}[ \-]\d{4})\b", _ssn, 60, 16,
@@ -199,9 +197,9 @@ PII_DETECTORS: tuple[Detector, ...] = (
 
 # Blob detectors: candidates for decode-and-rescan, never findings themselves.
 BLOB_DETECTORS: tuple[Detector, ...] = (
-    Detector("BASE64", "blob", r"([A-Za-z0-9+/_\-]{20,}={0,2})", None, 1, 0, 0,
+    Detector("BASE64", "blob", r"([A-Za-z0-9+/_\-]{20,}={0,2})", None, 1, 0, 32768,
              hint=r"[A-Za-z0-9+/_\-]{20}"),
     Detector("URLENC", "blob",
              r"([A-Za-z0-9._~+\-=&/:@]*(?:%[0-9A-Fa-f]{2}[A-Za-z0-9._~+\-=&/:@]*)+)",
-             None, 1, 0, 0, hint=r"%[0-9A-Fa-f]{2}"),
+             None, 1, 0, 32768, hint=r"%[0-9A-Fa-f]{2}"),
 )

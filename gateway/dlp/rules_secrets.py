@@ -238,15 +238,15 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
        r"(?i)\b(?:jdbc:)?(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|mssql|sqlserver"
        r"|oracle|cockroachdb|clickhouse|couchdb|neo4j(?:\+s)?|db2|redshift|snowflake)"
        r"(?:\+[a-z0-9]{1,20})?://[^\s:/@\"'<>]{0,100}:([^\s@/\"'<>]{1,200})@[A-Za-z0-9.\-\[\]]",
-       _url_password, priority=90, hint=r"(?i)(?:postgres|mysql|mariadb|mongodb|mssql|sqlserver|oracle|cockroachdb|clickhouse|couchdb|neo4j|db2|redshift|snowflake)[a-z0-9+]{0,20}://"),
+       _url_password, priority=90, max_len=400, hint=r"(?i)(?:postgres|mysql|mariadb|mongodb|mssql|sqlserver|oracle|cockroachdb|clickhouse|couchdb|neo4j|db2|redshift|snowflake)[a-z0-9+]{0,20}://"),
     _s("BROKER_URL_PASSWORD",
        r"(?i)\b(?:rediss?|amqps?|mqtts?|kafka|nats|stomp|memcached?|sentinel)"
        r"://[^\s:/@\"'<>]{0,100}:([^\s@/\"'<>]{1,200})@[A-Za-z0-9.\-\[\]]",
-       _url_password, priority=90, hint=r"(?i)(?:redis|amqp|mqtt|kafka|nats|stomp|memcached?|sentinel)s?://"),
+       _url_password, priority=90, max_len=400, hint=r"(?i)(?:redis|amqp|mqtt|kafka|nats|stomp|memcached?|sentinel)s?://"),
     _s("URL_PASSWORD",
        r"(?i)\b(?:https?|ftps?|sftp|ssh|smtps?|imaps?|ldaps?|git|svn|wss?)"
        r"://[^\s:/@\"'<>]{1,100}:([^\s@/\"'<>]{1,200})@[A-Za-z0-9.\-\[\]]",
-       _url_password, priority=85, hint=r"(?i)(?:https?|ftps?|sftp|ssh|smtps?|imaps?|ldaps?|git|svn|wss?)://[^\s/@]"),
+       _url_password, priority=85, max_len=400, hint=r"(?i)(?:https?|ftps?|sftp|ssh|smtps?|imaps?|ldaps?|git|svn|wss?)://[^\s/@]"),
     # --- Workjet's own credentials
     _s("WORKJET_API_KEY", r"\b(wj_live_[A-Za-z0-9_\-]{43})" + _TAIL, _workjet, priority=120),
     _s("WORKJET_SESSION_TOKEN", r"\b(wj_sess_[A-Za-z0-9_\-]{43})" + _TAIL, _workjet,
@@ -285,7 +285,7 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
     _s("PASSWORD",
        r"(?i)((?:\b|_)[A-Za-z0-9_.\-]{0,40}(?:passw(?:or)?d|passwd|pwd|passphrase)"
        r"[A-Za-z0-9_.\-]{0,20}" + _ASSIGN + r"([^\s\"'`,;]{6,200}))",
-       _assignment, priority=20, group=2, hint=r"(?i)(?:passw|pwd|passphrase)"),
+       _assignment, priority=20, group=2, max_len=300, hint=r"(?i)(?:passw|pwd|passphrase)"),
     _s("PASSWORD",
        r"(?i)\b(?:my\s{1,3})?(?:password|passwd|passphrase)\s{1,3}(?:is|was)\s{1,3}[\"'`]?"
        r"([^\s\"'`,;]{6,100})", _prose_password, priority=20,
@@ -295,7 +295,7 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
        r"|auth[_\-]?key|private[_\-]?key|client[_\-]?secret|access[_\-]?token|auth[_\-]?token"
        r"|refresh[_\-]?token|token|credentials?|signing[_\-]?key|encryption[_\-]?key)"
        r"[A-Za-z0-9_.\-]{0,20}" + _ASSIGN + r"([^\s\"'`,;]{8,}))",
-       _assignment, priority=20, group=2,
+       _assignment, priority=20, group=2, max_len=300,
        hint=r"(?i)(?:secret|api[_\-]?key|apikey|access[_\-]?key|auth[_\-]?key|private[_\-]?key"
        r"|token|credential|signing[_\-]?key|encryption[_\-]?key)"),
 )

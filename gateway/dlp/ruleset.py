@@ -20,7 +20,10 @@ from gateway.dlp.rules_secrets import SECRET_DETECTORS
 
 ALL_DETECTORS: tuple[Detector, ...] = SECRET_DETECTORS + PII_DETECTORS + BLOB_DETECTORS
 SET_SIZE = 24  # hints per RE2 set (see RuleSet.matchers)
-STREAM_WINDOW_CAP = 512  # longer formats are held while still open (see stream.py)
+# Streaming hold-back: the longest stretch a pattern spans across spaces (an assignment's
+# key and value, a card with separators, "Authorization: Bearer ..."). Single tokens of
+# any length (keys, JWTs) and open key blocks are held until complete (see stream.py).
+STREAM_WINDOW_CAP = 192
 
 
 def _options() -> Any:

@@ -7,7 +7,11 @@ total number of decoded characters.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
+
+import re2
 
 from gateway.dlp.decode import decode_base64_or_hex, decode_url
 from gateway.dlp.detector import Detector, Probe
@@ -89,8 +93,8 @@ class Scanner:
                 continue
             seen.add(index)
             det = rules.detectors[index]
-            for match in rules.regexes[index].finditer(data):
-                start, end = match.span(det.group)
+            for spans in _matches(rules.regexes[index], data, det):
+                start, end = spans[det.group]
                 if start < 0 or start == end:
                     continue
                 if det.category == "blob":
@@ -102,9 +106,10 @@ class Scanner:
                     probe = Probe(
                         data[max(0, start - 2) : start].decode("latin-1"),
                         data[end : end + 2].decode("latin-1"),
-                        match.group(0).decode("utf-8", "replace"),
                         opts.ignore_test_values,
                         opts.phone_regions,
+                        data,
+                        spans[0],
                     )
                     verdict = det.check(value, probe)
                     if verdict is False:
@@ -136,6 +141,37 @@ class Scanner:
             s, e = span(hit.start, hit.end)
             hit.start, hit.end = start + s, start + e
         return inner
+
+
+_UNANCHORED = re2._Anchor.UNANCHORED
+
+
+def _matches(regex: Any, data: bytes, det: Detector) -> Iterator[list[tuple[int, int]]]:
+    """All non-overlapping matches, searched in bounded windows.
+
+    RE2's search costs grow with the searched range even when the match is near its
+    start, so searching to the end of a large text once per match would be quadratic.
+    A detector's matches are at most ``max_len`` long (its ``reach`` with context); a
+    window of twice that is searched, and a match is taken only when it starts early
+    enough to end well inside the window, otherwise the window slides on. Longer
+    matches of unbounded patterns (blobs) are cut into pieces of that size.
+    """
+    raw = regex._regexp
+    n = len(data)
+    reach = 2 * det.max_len + 64
+    width = max(16384, 2 * reach)  # searching 16 KB costs ~1 us more than 1 KB
+    pos = 0
+    while pos < n:
+        end = min(n, pos + width)
+        spans = raw.Match(_UNANCHORED, data, pos, end)
+        start, stop = spans[0]
+        if start >= 0 and (end == n or start < end - reach):
+            yield spans
+            pos = stop if stop > start else stop + 1
+        elif end == n:
+            return
+        else:
+            pos = end - reach  # matches starting later are found in the next window
 
 
 def _bytes_to_chars(

@@ -1,12 +1,12 @@
 """Incremental filtering of a streamed answer, with a hold-back window.
 
 Text is released only once no pattern can still grow across the boundary: the last
-``window`` characters (the longest bounded pattern) are held, and so is an unfinished
-token at the end (a JWT or long key still arriving) and an unfinished private-key block,
-up to ``MAX_HOLD`` characters. Released text is scanned, redacted per policy (``block``
-cannot stop an answer already under way, so it redacts), and has this request's
-placeholders restored when the policy says so. Scanning happens once per ``STEP`` new
-characters, so the cost stays linear in the answer's length.
+``window`` characters (the longest stretch a pattern spans across spaces) are held, and
+so is an unfinished token at the end (a JWT or long key still arriving, however long)
+and an unfinished private-key block, up to ``MAX_HOLD`` characters. Released text is
+scanned, redacted per policy (``block`` cannot stop an answer already under way, so it
+redacts), and has this request's placeholders restored when the policy says so.
+Scanning happens once per ``STEP`` new characters.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from gateway.dlp.engine import DlpEngine, DlpOutcome, TextFinding, summarize
 from gateway.dlp.redact import PLACEHOLDER_MAX, Redactor
 from shared.dlp import DlpFinding
 
-STEP = 128
+STEP = 32
 MAX_HOLD = 65536
 _OPEN_BLOCKS = (("-----BEGIN", "-----END"), ("PuTTY-User-Key-File", "Private-MAC"))
 # characters a key or token can be made of (a class, not a secret)
-_TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.+/=~%:$@"  # noqa: S105
+_TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.+/=~%:;$@"  # noqa: S105
 
 
 class StreamFilter:

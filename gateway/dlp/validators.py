@@ -32,15 +32,12 @@ TEST_CARD_NUMBERS = frozenset(
 TEST_SSNS = frozenset({"078051120", "219099999", "123456789", "457555462"})
 
 
+_LUHN_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
 def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
+    rev = digits[::-1]
+    total = sum(map(int, rev[0::2])) + sum(_LUHN_DOUBLE[int(d)] for d in rev[1::2])
     return total % 10 == 0
 
 
@@ -114,10 +111,12 @@ def ssn_ok(digits: str, ignore_test: bool) -> bool:
 
 def card_ok(digits: str, ignore_test: bool) -> bool:
     n = len(digits)
-    if n < 12 or n > 19 or not luhn_ok(digits):
+    if n < 12 or n > 19 or not _issuer_ok(digits, n) or not luhn_ok(digits):
         return False
-    if ignore_test and digits in TEST_CARD_NUMBERS:
-        return False
+    return not (ignore_test and digits in TEST_CARD_NUMBERS)
+
+
+def _issuer_ok(digits: str, n: int) -> bool:
     p2, p3, p4, p6 = int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])
     if digits[0] == "4":
         return n in (13, 16, 19)  # Visa

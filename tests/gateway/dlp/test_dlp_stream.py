@@ -23,7 +23,7 @@ def _run(engine: DlpEngine, chunks: list[str]) -> tuple[str, list[str]]:
 @pytest.mark.parametrize("size", [1, 3, 7, 64])
 @pytest.mark.parametrize("secret", [TOKEN, JWT, PEM, "bob@acme.io"])
 def test_secret_split_across_chunks_is_redacted(size: int, secret: str) -> None:
-    engine = DlpEngine.from_policy()
+    engine = DlpEngine.from_policy(DlpPolicy(scan_responses=True))
     text = "Sure. " + "lorem ipsum " * 60 + secret + " and that is all. " + "x " * 300
     chunks = [text[i : i + size] for i in range(0, len(text), size)]
     out, types = _run(engine, chunks)
@@ -33,7 +33,7 @@ def test_secret_split_across_chunks_is_redacted(size: int, secret: str) -> None:
 
 
 def test_text_is_released_before_the_answer_ends() -> None:
-    engine = DlpEngine.from_policy()
+    engine = DlpEngine.from_policy(DlpPolicy(scan_responses=True))
     flt = engine.response_filter()
     released = ""
     for _ in range(200):
@@ -50,6 +50,6 @@ def test_no_scanning_when_the_policy_turns_it_off() -> None:
 
 
 def test_block_in_an_answer_redacts() -> None:
-    engine = DlpEngine.from_policy()
+    engine = DlpEngine.from_policy(DlpPolicy(scan_responses=True))
     out, types = _run(engine, [f"key:\n{PEM}\n"])
     assert types == ["RSA_PRIVATE_KEY"] and "PRIVATE KEY" not in out
