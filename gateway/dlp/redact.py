@@ -15,20 +15,26 @@ PLACEHOLDER_MAX = 72  # the longest placeholder, for hold-back when restoring st
 
 
 class Redactor:
-    def __init__(self) -> None:
+    def __init__(self, label: str = "") -> None:
+        self._label = label  # "R" for answers: [EMAIL_R1] never collides with [EMAIL_1]
         self._by_key: dict[tuple[str, str], str] = {}
         self._counts: dict[str, int] = {}
         self._originals: dict[str, str] = {}
 
-    def placeholder(self, type_: str, key: str, original: str) -> str:
-        """``[EMAIL_1]``: the same (type, normalised value) always gets the same one."""
+    def placeholder(self, type_: str, key: str, original: str, restorable: bool = True) -> str:
+        """``[EMAIL_1]``: the same (type, normalised value) always gets the same one.
+
+        Only placeholders made for the request are ``restorable``: a value the model wrote
+        in its answer and the filter redacted must never be put back.
+        """
         found = self._by_key.get((type_, key))
         if found is None:
             n = self._counts.get(type_, 0) + 1
             self._counts[type_] = n
-            found = f"[{type_}_{n}]"
+            found = f"[{type_}_{self._label}{n}]"
             self._by_key[(type_, key)] = found
-            self._originals[found[1:-1]] = original
+            if restorable:
+                self._originals[found[1:-1]] = original
         return found
 
     def __bool__(self) -> bool:

@@ -28,7 +28,7 @@ class StreamFilter:
         self._scan = engine.policy.scan_responses
         self._restore = outcome.restore if outcome is not None else None
         redactor = outcome.redactor if outcome is not None else None
-        self._redactor = redactor if redactor is not None else Redactor()
+        self._redactor = redactor if redactor is not None else Redactor(label="R")
         self._window = engine.window if self._scan else PLACEHOLDER_MAX
         self._buffer = ""
         self._unscanned = 0
@@ -90,7 +90,7 @@ class StreamFilter:
                 continue
             out.append(restore(buf[last : hit.start]))  # the model's own text only
             original = buf[hit.start : hit.end]
-            out.append(self._redactor.placeholder(hit.type, hit.key, original))
+            out.append(self._redactor.placeholder(hit.type, hit.key, original, restorable=False))
             last = hit.end
         out.append(restore(buf[last:cut]))
         self._buffer = buf[cut:]

@@ -6,6 +6,7 @@ import pytest
 
 from gateway.dlp import DlpEngine, DlpPolicy
 from gateway.dlp.stream import STEP
+from shared.chat import ChatRequest, Message, TextPart
 from tests.gateway.dlp.dlp_samples import Gen
 
 TOKEN = Gen(31).github("ghp_")
@@ -29,7 +30,7 @@ def test_secret_split_across_chunks_is_redacted(size: int, secret: str) -> None:
     out, types = _run(engine, chunks)
     assert secret not in out
     assert len(types) == 1
-    assert out.replace(f"[{types[0]}_1]", secret) == text
+    assert out.replace(f"[{types[0]}_R1]", secret) == text
 
 
 def test_text_is_released_before_the_answer_ends() -> None:
@@ -53,3 +54,17 @@ def test_block_in_an_answer_redacts() -> None:
     engine = DlpEngine.from_policy(DlpPolicy(scan_responses=True))
     out, types = _run(engine, [f"key:\n{PEM}\n"])
     assert types == ["RSA_PRIVATE_KEY"] and "PRIVATE KEY" not in out
+
+
+def test_answer_findings_are_never_restored() -> None:
+    """A value the model wrote is redacted and stays redacted, even with restoring on."""
+    engine = DlpEngine.from_policy(DlpPolicy(scan_responses=True, restore_placeholders=True))
+    outcome = engine.scan_request(
+        ChatRequest("m", (Message("user", (TextPart("mail bob@acme.io"),)),))
+    )
+    flt = engine.response_filter(outcome)
+    out = flt.feed("Dear [EMAIL_1], ann@acme.io wrote.") + flt.flush()
+    assert out == "Dear bob@acme.io, [EMAIL_2] wrote."
+    assert outcome.restore is not None and outcome.restore(out) == out
+    plain = engine.response_filter()  # without the outcome: its own, distinct labels
+    assert plain.feed("from ann@acme.io") + plain.flush() == "from [EMAIL_R1]"
