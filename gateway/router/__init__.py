@@ -44,6 +44,7 @@ def build_router(settings: Settings, tenant_keys: KeyLookup | None = None) -> Ro
         RetryPolicy(settings.router_retry_rounds, settings.router_retry_backoff,
                     budget=settings.router_retry_budget),
         tenant_keys,
+        reader_threads=max(16, settings.threads * 2),  # one per streaming gunicorn thread
     )
 
 

@@ -121,8 +121,7 @@ def stream(router: Router, req: ChatRequest, targets: tuple[Target, ...],
            keepalive: float) -> Iterator[StreamEvent | None]:
     """Events as they arrive, ``None`` on each ``keepalive`` seconds of silence."""
     reader = _Reader(router, req, targets)
-    thread = threading.Thread(target=reader.run, name="workjet-relay", daemon=True)
-    thread.start()
+    router.readers.submit(reader.run)
     get = reader.events.get
     try:
         while True:

@@ -14,6 +14,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from gateway.router.providers.base import Adapter, MalformedUpstreamError, loads
 from shared.chat import ChatRequest, ChatResponse, Usage
 
 MAX_ERROR_BODY = 64 * 1024
+NO_PROXIES: dict[str, str] = {}  # proxies are mounted explicitly, never taken from the env
 KeyLookup = Callable[[str, str], "str | None"]  # (tenant_id, provider) -> tenant's own key
 
 
@@ -65,16 +67,22 @@ class Router:
     def __init__(self, catalog: Catalog, endpoints: dict[str, Endpoint],
                  timeouts: Timeouts = Timeouts(), retry: RetryPolicy = RetryPolicy(),
                  tenant_keys: KeyLookup | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, reader_threads: int = 64,
+                 ) -> None:
         self.catalog = catalog
         self.endpoints = endpoints
         self.timeouts = timeouts
         self.retry = retry
         self.tenant_keys = tenant_keys
         self.key_store: Any = None  # gateway.router.tenant_keys.TenantKeys, for the API
+        self._templates: dict[str, requests.PreparedRequest] = {}
+        # stream readers (see gateway.router.relay); threads start on first use, after fork
+        self.readers = ThreadPoolExecutor(max_workers=reader_threads,
+                                          thread_name_prefix="workjet-relay")
         self._sleep = sleep
 
     def close(self) -> None:
+        self.readers.shutdown(wait=False, cancel_futures=True)
         for endpoint in self.endpoints.values():
             endpoint.session.close()
 
@@ -155,16 +163,30 @@ class Router:
         if remaining <= 0:
             raise ProviderError(endpoint.provider, 0, "out of time", False, timeout=True)
         timeout = (min(self.timeouts.connect, remaining), min(self.timeouts.read, remaining))
+        prepared = self._prepared(endpoint, upstream.path)
+        prepared.headers.update(upstream.headers)
+        prepared.headers["Content-Length"] = str(len(upstream.body))
+        prepared.body = upstream.body
         try:
-            response = endpoint.session.post(endpoint.base_url + upstream.path,
-                                             data=upstream.body, headers=upstream.headers,
-                                             timeout=timeout, stream=stream)
+            # Never follow redirects: a redirect would carry the provider key elsewhere.
+            response = endpoint.session.send(prepared, timeout=timeout, stream=stream,
+                                             allow_redirects=False, proxies=NO_PROXIES)
         except requests.RequestException as exc:
             endpoint.breaker.failure()
             raise transport_error(endpoint.provider, exc) from None
-        if response.status_code >= 400:
+        if response.status_code >= 300:  # redirects included: they are not followed
             raise self._status_error(endpoint, response)
         return response
+
+    def _prepared(self, endpoint: Endpoint, path: str) -> requests.PreparedRequest:
+        """A copy of the prepared POST for this URL: parsing and merging happen once."""
+        url = endpoint.base_url + path
+        template = self._templates.get(url)
+        if template is None:
+            template = endpoint.session.prepare_request(requests.Request("POST", url, data=b""))
+            if len(self._templates) < 1024:  # URLs come from the catalog: few
+                self._templates[url] = template
+        return template.copy()
 
     def _status_error(self, endpoint: Endpoint, response: requests.Response) -> ProviderError:
         try:

@@ -11,6 +11,7 @@ cost CPU.
 from __future__ import annotations
 
 import ssl
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,6 +61,8 @@ def new_session(base_url: str, ca_bundle: str, pool_size: int) -> requests.Sessi
     session.verify = ca_bundle or certifi.where()
     session.headers.clear()
     session.headers["User-Agent"] = "workjet-gateway"
+    # No cookies: a provider's cookie must not follow one tenant's request into another's.
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     session.adapters.clear()
     if base_url.startswith("https://"):
         session.mount("https://", TLS13Adapter(ca_bundle or certifi.where(),

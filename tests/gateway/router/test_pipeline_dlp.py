@@ -1,7 +1,7 @@
 """The pipeline with the real DLP engine: redaction before the provider, notices, blocking.
 
-``services.dlp`` is wired by the DLP work; here it is given the engine for a policy
-directly, through the interface the pipeline calls (``engine_for(tenant_id, name)``).
+``services.dlp`` (``DlpService``) serves each tenant's stored policy; here it is replaced by
+the engine for a given policy, through the same ``engine_for(tenant_id, name)`` call.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def test_blocked_request_never_reaches_a_provider(
 
 def test_answers_are_filtered(client: FlaskClient, auth_headers: dict[str, str],
                               upstreams: Upstreams, with_dlp: Any) -> None:
-    with_dlp()
+    with_dlp(scan_responses=True)
     upstreams.ollama.state.default = upstreams.ollama.state.default.with_(
         text=f"write to {EMAIL} please")
     whole = client.post("/api/v1/chat", headers=auth_headers, json={

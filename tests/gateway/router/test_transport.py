@@ -105,3 +105,31 @@ def test_sessions_ignore_the_environment(catalog_path: str,
     session = router.endpoints["openai"].session
     assert session.trust_env is False and session.verify
     router.close()
+
+
+def test_redirects_are_not_followed_and_cookies_not_kept(catalog_path: str) -> None:
+    import threading
+
+    from flask import Flask, request
+    from werkzeug.serving import make_server
+
+    upstream = Flask("redirecting")
+    seen: list[dict[str, str]] = []
+
+    @upstream.post("/v1/chat/completions")
+    def redirect() -> Any:
+        seen.append(dict(request.headers))
+        return "", 307, {"Location": "http://127.0.0.1:9/steal", "Set-Cookie": "lb=tenant-a"}
+
+    server = make_server("127.0.0.1", 0, upstream, threaded=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        router = router_for(f"http://127.0.0.1:{server.server_port}", catalog_path)
+        for _ in range(2):
+            with pytest.raises(ApiError):
+                router.complete(ASK, router.plan("gpt-test", "t", "acme"))
+        assert len(seen) == 2 and "Cookie" not in seen[1]  # no cookie carried over
+        assert len(router.endpoints["openai"].session.cookies) == 0
+        router.close()
+    finally:
+        server.shutdown()
