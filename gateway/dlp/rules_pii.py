@@ -114,11 +114,21 @@ def _ipv6(value: str, probe: Probe) -> bool:
     return ipv6_ok(value)
 
 
-def _std(module: str, compact_len: int = 0) -> Check:
+def _std(module: str, keywords: tuple[str, ...] = ()) -> Check:
+    """A python-stdnum validator. With ``keywords``, a number written as bare digits
+    (no separators) also needs one of them in the 48 characters before it: a run of
+    11 or 12 digits with a valid check digit is far more often an id or a phone number."""
     validate = stdnum_ok(module)
 
     def check(value: str, probe: Probe) -> bool:
-        return probe.isolated() and validate(value)
+        if not probe.isolated():
+            return False
+        if keywords and value.isdigit():
+            start = probe.span[0] if probe.span[0] < probe.span[1] else 0
+            lead = probe.data[max(0, start - 48) : start + 48].decode("utf-8", "replace")
+            if not any(k in lead.lower() for k in keywords):
+                return False
+        return validate(value)
 
     return check
 
@@ -164,35 +174,40 @@ PII_DETECTORS: tuple[Detector, ...] = (
        hint=r"(?:[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:|::)"),
     # national identifiers, switched on per country by the policy
     _n("GB", "UK_NINO", r"\b([A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D])\b", _nino, r"[A-Z][A-Z] ?\d\d"),
-    _n("DE", "DE_TAX_ID", r"\b(\d{2} ?\d{3} ?\d{3} ?\d{3})\b", _std("de.idnr")),
+    _n("DE", "DE_TAX_ID", r"\b(\d{2} ?\d{3} ?\d{3} ?\d{3})\b",
+       _std("de.idnr", ("steuer", "tax", "idnr", "identifikationsnummer", "tin"))),
     _n("FR", "FR_NIR",
        r"\b([12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2})\b",
-       _std("fr.nir")),
+       _std("fr.nir", ("nir", "securite sociale", "social security", "insee", "secu"))),
     _n("ES", "ES_DNI", r"\b(\d{8}[ \-]?[A-Z])\b", _std("es.dni")),
     _n("ES", "ES_NIE", r"\b([XYZ][ \-]?\d{7}[ \-]?[A-Z])\b", _std("es.nie"), r"[XYZ][ \-]?\d\d"),
-    _n("IN", "IN_AADHAAR", r"\b([2-9]\d{3}[ \-]?\d{4}[ \-]?\d{4})\b", _std("in_.aadhaar")),
+    _n("IN", "IN_AADHAAR", r"\b([2-9]\d{3}[ \-]?\d{4}[ \-]?\d{4})\b",
+       _std("in_.aadhaar", ("aadhaar", "aadhar", "uid"))),
     _n("IT", "IT_CODICE_FISCALE", r"\b([A-Z]{6}\d{2}[A-EHLMPRST]\d{2}[A-Z]\d{3}[A-Z])\b",
        _std("it.codicefiscale"), r"[A-Z]{6}\d\d"),
-    _n("NL", "NL_BSN", r"\b(\d{4}\.?\d{2}\.?\d{3})\b", _std("nl.bsn")),
+    _n("NL", "NL_BSN", r"\b(\d{4}\.?\d{2}\.?\d{3})\b",
+       _std("nl.bsn", ("bsn", "burgerservice", "sofi"))),
     _n("BR", "BR_CPF", r"\b(\d{3}\.\d{3}\.\d{3}-\d{2})\b", _std("br.cpf")),
     _n("CA", "CA_SIN", r"\b(\d{3}[ \-]\d{3}[ \-]\d{3})\b", _std("ca.sin")),
-    _n("PL", "PL_PESEL", r"\b(\d{11})\b", _std("pl.pesel")),
+    _n("PL", "PL_PESEL", r"\b(\d{11})\b", _std("pl.pesel", ("pesel",))),
     _n("SE", "SE_PERSONNUMMER", r"\b(\d{6}[\-+]\d{4}|\d{8}[\-+]?\d{4})\b",
-       _std("se.personnummer")),
-    _n("CN", "CN_RESIDENT_ID", r"\b(\d{17}[\dX])\b", _std("cn.ric")),
+       _std("se.personnummer", ("personnummer", "person"))),
+    _n("CN", "CN_RESIDENT_ID", r"\b(\d{17}[\dX])\b",
+       _std("cn.ric", ("id card", "身份证", "resident"))),
     _n("US", "US_ITIN", r"\b(9\d{2}[ \-]?(?:5\d|6[0-5]|7\d|8[0-8]|9[0-24-9])[ \-]?\d{4})\b",
-       _std("us.itin")),
+       _std("us.itin", ("itin", "taxpayer"))),
     _n("CH", "CH_AHV", r"\b(756\.?\d{4}\.?\d{4}\.?\d{2})\b", _std("ch.ssn")),
     _n("BE", "BE_NATIONAL_NUMBER", r"\b(\d{2}\.?\d{2}\.?\d{2}[\-.]?\d{3}\.?\d{2})\b",
-       _std("be.nn")),
+       _std("be.nn", ("national", "rijksregister", "registre", "nn"))),
     _n("FI", "FI_HETU", r"\b(\d{6}[\-+A-FU-Y]\d{3}[0-9A-Y])\b",
        _std("fi.hetu"), r"\d{6}[\-+A-FU-Y]\d"),
-    _n("DK", "DK_CPR", r"\b(\d{6}-?\d{4})\b", _std("dk.cpr")),
-    _n("NO", "NO_FODSELSNUMMER", r"\b(\d{6} ?\d{5})\b", _std("no.fodselsnummer")),
+    _n("DK", "DK_CPR", r"\b(\d{6}-?\d{4})\b", _std("dk.cpr", ("cpr",))),
+    _n("NO", "NO_FODSELSNUMMER", r"\b(\d{6} ?\d{5})\b",
+       _std("no.fodselsnummer", ("fodsel", "fødsel", "personnummer"))),
     _n("MX", "MX_CURP", r"\b([A-Z]{4}\d{6}[HM][A-Z]{5}[A-Z0-9]\d)\b",
        _std("mx.curp"), r"[A-Z]{4}\d{6}"),
-    _n("KR", "KR_RRN", r"\b(\d{6}-?\d{7})\b", _std("kr.rrn")),
-    _n("ZA", "ZA_ID_NUMBER", r"\b(\d{13})\b", _std("za.idnr")),
+    _n("KR", "KR_RRN", r"\b(\d{6}-?\d{7})\b", _std("kr.rrn", ("rrn", "resident", "주민"))),
+    _n("ZA", "ZA_ID_NUMBER", r"\b(\d{13})\b", _std("za.idnr", ("id number", "identity"))),
 )
 
 # Blob detectors: candidates for decode-and-rescan, never findings themselves.

@@ -250,8 +250,8 @@ def password_value_ok(value: str, key: str) -> bool:
         return False
     # Code references: dotted or snake-case identifiers are variables, not values.
     identifier = all(c.isalpha() or c in "._" for c in v)
-    if identifier and (v.islower() or "." in v):
-        return False
+    if identifier and (v.islower() or "." in v or v.istitle()):
+        return False  # a variable, an attribute, or a word of prose ("Defaults to True")
     is_password = any(k in key for k in ("pass", "pwd"))
     entropy = shannon_entropy(v)
     if is_password:

@@ -159,3 +159,12 @@ def test_phone_regions_are_per_tenant() -> None:
     assert DlpEngine.from_policy(DlpPolicy(phone_regions=("US",))).scan_text(text).findings == ()
     found = DlpEngine.from_policy(DlpPolicy(phone_regions=("DE",))).scan_text(text).findings
     assert [f.type for f in found] == ["PHONE_NUMBER"]
+
+
+@pytest.mark.parametrize(
+    ("country", "text"),
+    [("DE", "order 36574261809 shipped"), ("IN", "ref 234567890124"), ("PL", "n=44051401359")],
+)
+def test_bare_digit_national_ids_need_a_keyword(country: str, text: str) -> None:
+    engine = DlpEngine.from_policy(DlpPolicy(national_ids=(country,)))
+    assert engine.scan_text(text).findings == ()

@@ -62,6 +62,7 @@ NEAR_MISSES = [
     ("password from env", "password = os.environ['DB_PASSWORD']"),
     ("password variable", "password=user_password"),
     ("password typed", "def login(password: str) -> bool:"),
+    ("password in prose", "hide_password: Defaults to True."),
     ("api key templated", "api_key: ${API_KEY}"),
     ("low-entropy token", "token = aaaaaaaaaaaaaaaaaaaaaaaa"),
     ("url without password", "https://example.org/path?user=me"),
