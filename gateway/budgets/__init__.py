@@ -238,9 +238,16 @@ class Budgets:
         else:
             message = (
                 f"{what} is used up: {show(used)} used or reserved, and this request may "
-                f"need up to {show(charge.amount)}. It resets in {resets_in} s."
+                f"need up to {show(charge.amount)}. It resets {_when(ends, resets_in)}."
             )
         return BudgetExceeded(message, headers={"Retry-After": str(resets_in)})
+
+
+def _when(ends: float, seconds: int) -> str:
+    """``in 42 s`` for the minute window; the UTC time for days and months."""
+    if seconds <= 120:
+        return f"in {seconds} s"
+    return time.strftime("at %Y-%m-%d %H:%M UTC", time.gmtime(ends))
 
 
 def _tokens(amount: int) -> str:

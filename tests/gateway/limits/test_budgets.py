@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -34,6 +35,7 @@ def test_tokens_per_minute_refuses_the_reservation_that_would_pass(
     assert "credential's tokens-per-minute budget of 1000 tokens is used up" in err.message
     assert "600 tokens used or reserved" in err.message
     assert 1 <= int(err.headers["Retry-After"]) <= 60
+    assert f"It resets in {err.headers['Retry-After']} s." in err.message
     first.settle(Usage(input_tokens=100, output_tokens=50, cost=0.0))
     # the settled request gave back 450 of its 600 reserved tokens
     budgets.reserve(who, 850, 0.0).release()
@@ -60,8 +62,11 @@ def test_daily_spend_of_the_tenant_uses_its_override(limited_app: Callable[..., 
     budgets = budgets_of(app)
     budgets.reserve(ann, 10, 0.75).settle(Usage(10, 10, 0.25))
     budgets.reserve(bob, 10, 0.75)  # 0.25 spent + 0.75 reserved = the whole 1.00
-    with pytest.raises(BudgetExceeded, match=r"tenant's daily spend budget of 1.00 is used up"):
+    with pytest.raises(BudgetExceeded, match=r"tenant's daily spend budget of 1.00 is used up") \
+            as refused:
         budgets.reserve(ann, 10, 0.01)
+    tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86400))
+    assert f"It resets at {tomorrow} 00:00 UTC." in refused.value.message
 
 
 def test_release_and_settle_happen_once(limited_app: Callable[..., Flask]) -> None:
