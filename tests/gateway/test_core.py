@@ -144,7 +144,11 @@ def test_non_json_is_415(echo_app: Flask) -> None:
 
 
 def test_body_over_limit_is_413(tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'g.db'}", max_body_bytes=1000)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'g.db'}",
+        audit_url=(tmp_path / "audit").as_uri(),
+        max_body_bytes=1000,
+    )
     app = create_app({"settings": settings})
     bp = Blueprint("echo", __name__)
 
@@ -201,7 +205,8 @@ def test_readyz_ready(client: FlaskClient) -> None:
 
 def test_readyz_names_the_failed_database(tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "dir" / "g.db"
-    app = create_app({"settings": Settings(database_url=f"sqlite:///{missing}")})
+    settings = Settings(database_url=f"sqlite:///{missing}", audit_url=(tmp_path / "a").as_uri())
+    app = create_app({"settings": settings})
     response = app.test_client().get("/readyz")
     body = assert_error_body_503(response)
     assert body["checks"]["database"].startswith("failed")
@@ -209,7 +214,10 @@ def test_readyz_names_the_failed_database(tmp_path: Path) -> None:
 
 
 def test_readyz_unmigrated_database_is_not_ready(tmp_path: Path) -> None:
-    app = create_app({"settings": Settings(database_url=f"sqlite:///{tmp_path / 'g.db'}")})
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'g.db'}", audit_url=(tmp_path / "a").as_uri()
+    )
+    app = create_app({"settings": settings})
     body = assert_error_body_503(app.test_client().get("/readyz"))
     assert body["checks"]["database"].startswith("failed")
 
