@@ -191,6 +191,8 @@ SECRET_DETECTORS: tuple[Detector, ...] = (
        r"(https://[a-z0-9\-]{1,60}\.webhook\.office\.com/webhookb2/[A-Za-z0-9@\-]{36,100}"
        r"/IncomingWebhook/[a-f0-9]{32}/[A-Za-z0-9\-]{36}(?:/[A-Za-z0-9_\-]{10,80})?)",
        max_len=400),
+    _s("TWITTER_BEARER_TOKEN", r"\b(AAAAAAAAAAAAAAAAAAAAA[A-Za-z0-9%]{30,200})", token(3.0),
+       hint="AAAAAAAAAAAAAAAAAAAAA"),
     _s("TWILIO_API_KEY", r"\b(SK[0-9a-fA-F]{32})\b", hint=r"SK[0-9a-fA-F]"),
     _s("TWILIO_AUTH_TOKEN",
        r"(?i)twilio.{0,24}?(?:auth|token|secret)" + _ASSIGN + r"([0-9a-f]{32})\b"),

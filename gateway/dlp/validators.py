@@ -182,7 +182,9 @@ def phone_ok(value: str, regions: tuple[str, ...]) -> bool:
     import phonenumbers
 
     if value.startswith("+"):
-        return _valid_phone(value, None)
+        return _valid_phone(value, None) or (value.startswith("+1") and nanp_formatted(value))
+    if "US" in regions and nanp_formatted(value):
+        return True  # includes the 555 numbers of fiction and of made-up examples
     digits = value.lstrip("(")
     for region in regions:
         meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
@@ -196,6 +198,19 @@ def phone_ok(value: str, regions: tuple[str, ...]) -> bool:
         if _valid_phone(value, region):
             return True
     return False
+
+
+_NANP_SEPARATORS = str.maketrans("", "", " .-()")
+
+
+def nanp_formatted(value: str) -> bool:
+    """``(415) 555-2671``, ``415-555-2671``, ``+1 415.555.2671``: written like a North
+    American number, with a syntactically valid area code and exchange (N = 2-9)."""
+    v = value.removeprefix("+1").removeprefix("1").strip(" .-")
+    digits = v.translate(_NANP_SEPARATORS)
+    if len(digits) != 10 or not digits.isdigit() or digits[0] < "2" or digits[3] < "2":
+        return False
+    return v[:1] == "(" or (len(v) == 12 and v[3] == v[7] and v[3] in " .-")
 
 
 def _valid_phone(value: str, region: str | None) -> bool:

@@ -221,6 +221,7 @@ def secret_samples() -> list[tuple[str, str, str]]:
         + "-"
         + s(HEX, 12),
     )
+    add("TWITTER_BEARER_TOKEN", "AAAAAAAAAAAAAAAAAAAAA" + s(ALNUM, 20) + "%3D" + s(ALNUM, 50))
     add("TWILIO_API_KEY", "SK" + s(HEX, 32))
     add("TWILIO_AUTH_TOKEN", s(HEX, 32), "TWILIO_AUTH_TOKEN={}")
     add("SENDGRID_API_KEY", "SG." + s(ALNUM + "_-", 22) + "." + s(ALNUM + "_-", 43))
