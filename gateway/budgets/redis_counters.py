@@ -46,6 +46,8 @@ KEY_PREFIX = "wj:budget:"
 
 class RedisCounters:
     def __init__(self, url: str, timeout: float = 1.0) -> None:
+        if url.startswith("redis+unix://"):  # limits' spelling of redis-py's unix://
+            url = "unix://" + url.removeprefix("redis+unix://")
         self.client: Any = redis.Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout
         )

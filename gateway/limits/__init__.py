@@ -20,7 +20,7 @@ from gateway.budgets import Budgets, StorageHealth, UsageRecorder
 from gateway.budgets.counters import Counters
 from gateway.config import ConfigError, Settings
 from gateway.limits.policy import Policies
-from gateway.limits.requests import build_limiter
+from gateway.limits.requests import SNAPSHOT_SCHEMES, build_limiter
 from gateway.services import Services
 
 __all__ = ["check_workers", "in_process_refusal", "init_app", "is_in_process"]
@@ -28,6 +28,13 @@ __all__ = ["check_workers", "in_process_refusal", "init_app", "is_in_process"]
 
 def init_app(app: Flask, services: Services) -> None:
     settings = services.settings
+    uri = settings.ratelimit_storage_uri
+    if not is_in_process(uri) and not uri.startswith(SNAPSHOT_SCHEMES):
+        raise ConfigError(
+            f"WORKJET_RATELIMIT_STORAGE_URI={uri.split('://')[0]}://...: use memory:// or "
+            "a single Redis (redis://, rediss:// or redis+unix://); budgets run Lua scripts "
+            "over several keys, which Redis Cluster would spread over nodes"
+        )
     health = StorageHealth(settings.ratelimit_fail_mode)
     policies = Policies(services.store, settings)
     limiter = build_limiter(app, services, policies, health)
@@ -35,7 +42,7 @@ def init_app(app: Flask, services: Services) -> None:
     services.readiness["ratelimit_storage"] = lambda: _check_storage(limiter)
 
     shared: Counters | None = None
-    if not is_in_process(settings.ratelimit_storage_uri):
+    if not is_in_process(uri):
         from gateway.budgets.redis_counters import RedisCounters
 
         redis_counters = RedisCounters(settings.ratelimit_storage_uri)

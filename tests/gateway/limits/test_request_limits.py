@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from gateway.config import ConfigError
 from gateway.limits.policy import TenantOverrides
 from gateway.services import Services
 from tests.gateway.server import Provisioned, provision
@@ -168,3 +169,10 @@ def test_redis_headers_come_from_each_request_own_hit(
     refused = client.get("/api/v1/me", headers=bearer(first))
     assert_429(refused)
     assert_limit_headers(refused, 7, 0)
+
+
+def test_unsupported_storage_is_refused_with_what_to_set(
+    limited_app: Callable[..., Flask],
+) -> None:
+    with pytest.raises(ConfigError, match=r"use memory:// or a single Redis \(redis://"):
+        limited_app(ratelimit_storage_uri="memcached://127.0.0.1:11211")
