@@ -90,7 +90,13 @@ class AuthStore:
         sql, positional = self._compiled_lookup(kind)
         params: Any = (token_hash,) if positional else {"token_hash": token_hash}
         connection = self.engine.raw_connection()
+        # On PostgreSQL a single read needs no transaction: autocommit saves the BEGIN and
+        # ROLLBACK round trips (psycopg switches it on the client side, while idle).
+        driver = connection.driver_connection
+        autocommit = self.engine.dialect.name == "postgresql" and hasattr(driver, "autocommit")
         try:
+            if autocommit:
+                driver.autocommit = True  # type: ignore[union-attr]
             cursor = connection.cursor()
             try:
                 cursor.execute(sql, params)
@@ -98,7 +104,14 @@ class AuthStore:
             finally:
                 cursor.close()
         finally:
-            connection.close()  # back to the pool (which rolls back the read)
+            try:
+                if autocommit:
+                    driver.autocommit = False  # type: ignore[union-attr]
+            except Exception:  # a broken connection must not go back to the pool
+                connection.invalidate()
+                raise
+            finally:
+                connection.close()  # back to the pool
         return None if row is None else CredentialRow(*row)
 
     # --- sessions -----------------------------------------------------------------------------
