@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy.engine import Row
 
 from gateway.api.body import json_body
+from gateway.audit.ext import record_event
 from gateway.auth.keys import display_prefix, generate_api_key, hash_secret
 from gateway.auth.principal import Principal, current_principal, require_auth, require_role
 from gateway.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -119,6 +120,7 @@ def create_user() -> tuple[Response, int]:
         raise Conflict(f"{email} is already a user of this tenant.") from None
     row = scope.user_by_id(user_id)
     assert row is not None
+    record_event("user_created", user_id=user_id)
     return jsonify(_user_json(row)), 201
 
 
@@ -146,6 +148,7 @@ def remove_user(user_id: str) -> Response:
     if row.role == "owner" and principal.role != "owner":
         raise Forbidden("Only an owner can remove an owner.")
     scope.remove_user(user_id)
+    record_event("user_removed", user_id=user_id)
     return Response(status=204)
 
 
@@ -189,6 +192,7 @@ def create_key() -> tuple[Response, int]:
     )
     row = scope.api_key_by_id(key_id)
     assert row is not None
+    record_event("key_created", user_id=user_id)
     return jsonify({**_key_json(row), "key": key}), 201
 
 
@@ -209,8 +213,9 @@ def get_key(key_id: str) -> Response:
 @require_auth
 def revoke_key(key_id: str) -> Response:
     principal = current_principal()
-    _own_key(principal, key_id)
-    _scope(principal).revoke_api_key(key_id)  # revoking twice is fine
+    row = _own_key(principal, key_id)
+    if _scope(principal).revoke_api_key(key_id):  # revoking twice is fine, and not news
+        record_event("key_revoked", user_id=row.user_id)
     return Response(status=204)
 
 
@@ -242,8 +247,9 @@ def get_session(session_id: str) -> Response:
 @require_auth
 def revoke_session(session_id: str) -> Response:
     principal = current_principal()
-    _own_session(principal, session_id)
-    _scope(principal).revoke_session(session_id)
+    row = _own_session(principal, session_id)
+    if _scope(principal).revoke_session(session_id):
+        record_event("sign_out", user_id=row.user_id)
     return Response(status=204)
 
 

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify
 from flask_limiter.util import get_remote_address
 
 from gateway.api.body import json_body
+from gateway.audit.ext import record_event
 from gateway.auth.device import MAX_CLIENT_NAME, issue_device_code
 from gateway.auth.keys import hash_secret
 from gateway.auth.principal import current_principal, require_auth
@@ -117,6 +118,7 @@ def device_token() -> Response:
         store.tenant(result.tenant_id), result.user_id, kind="device",
         client_name=result.client_name, pepper=settings.api_key_pepper,
     )
+    record_event("sign_in", tenant_id=result.tenant_id, user_id=result.user_id)
     return jsonify(access_token=token, token_type="Bearer", expires_in=SESSION_TTL)  # noqa: S106
 
 
@@ -127,6 +129,7 @@ def logout() -> Response:
     if principal.kind != "session":
         raise BadRequest("Logout ends a session; revoke an API key with DELETE /api/v1/keys/<id>.")
     services().store.tenant(principal.tenant_id).revoke_session(principal.credential_id)
+    record_event("sign_out")
     response = Response(status=204)
     clear_session_cookie(response)
     return response

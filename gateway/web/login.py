@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from gateway.audit.ext import record_event
 from gateway.auth.admission import admit
 from gateway.auth.keys import hash_secret
 from gateway.auth.oidc import OidcClient, OidcError
@@ -116,6 +117,7 @@ def callback() -> Response:
     admission = admit(store, identity)
     if admission is None:
         log.info("sign-in not admitted: no tenant allows this identity")
+        record_event("sign_in", status=403, error_code="forbidden")
         refused = page("not_allowed.html", 403, email=identity.email)
         refused.delete_cookie(LOGIN_COOKIE, path="/", secure=True, httponly=True, samesite="Lax")
         return refused
@@ -127,6 +129,7 @@ def callback() -> Response:
         client_name=(request.user_agent.string or "browser")[:100],
         pepper=settings.api_key_pepper,
     )
+    record_event("sign_in", tenant_id=admission.tenant_id, user_id=admission.user_id)
     response = redirect(flow.return_to, 303)
     set_session_cookie(response, token)
     response.delete_cookie(LOGIN_COOKIE, path="/", secure=True, httponly=True, samesite="Lax")
@@ -139,6 +142,7 @@ def logout() -> Response:
     principal = optional_principal()  # raises 403 when the CSRF token is missing
     if principal is not None and principal.kind == "session":
         services().store.tenant(principal.tenant_id).revoke_session(principal.credential_id)
+        record_event("sign_out")
     response = page("signed_out.html")
     clear_session_cookie(response)
     return response

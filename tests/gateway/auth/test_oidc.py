@@ -205,3 +205,21 @@ def test_open_redirects_are_not_followed(live: LiveGateway, acme: str) -> None:
     browser = live.browser()
     response = live.sign_in(browser, "lea", next_path="//evil.test/x")
     assert response.url.startswith(live.url + "/auth/login")
+
+
+def test_sign_ins_are_audited_including_refusals(
+    live: LiveGateway, acme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audit = live.app.extensions["workjet"].audit
+    seen: list[tuple[str, str, int]] = []
+    original = audit.record
+
+    def record(rec: object) -> None:
+        seen.append((rec.event, rec.tenant_id, rec.status))  # type: ignore[attr-defined]
+        original(rec)
+
+    monkeypatch.setattr(audit, "record", record)
+    signed_in(live, "tom", "tom@acme.test")
+    live.provider.set_user("una", email="una@elsewhere.test", email_verified=True)
+    live.sign_in(live.browser(), "una")
+    assert seen == [("sign_in", acme, 200), ("sign_in", "", 403)]

@@ -3,6 +3,8 @@ revocation (API and CLI), and API key management through the admin API."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -228,3 +230,32 @@ def test_removing_a_user_ends_their_credentials_at_once(app: Flask, client: Flas
     other = actor(store, "acme", "other@acme.test", "member")
     assert client.delete(f"/api/v1/users/{admin.user_id}", headers=other.bearer).status_code == 403
     assert client.delete(f"/api/v1/users/{admin.user_id}", headers=owner.bearer).status_code == 204
+
+
+def test_admin_actions_are_audited(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audit = app.extensions["workjet"].audit
+    seen: list[tuple[str, str, str, int]] = []
+    original = audit.record
+
+    def record(rec: Any) -> None:
+        seen.append((rec.event, rec.tenant_id, rec.user_id, rec.status))
+        original(rec)
+
+    monkeypatch.setattr(audit, "record", record)
+    store = app.extensions["workjet"].store
+    owner = actor(store, "acme", "owner@acme.test", "owner")
+    h = owner.bearer
+    user = client.post("/api/v1/users", headers=h, json={"email": "n@acme.test"}).get_json()
+    key = client.post("/api/v1/keys", headers=h, json={"user_id": user["id"]}).get_json()
+    client.delete(f"/api/v1/keys/{key['id']}", headers=h)
+    client.delete(f"/api/v1/keys/{key['id']}", headers=h)  # already revoked: no new event
+    client.post("/api/v1/auth/logout", headers=owner.session_bearer)
+    client.delete(f"/api/v1/users/{user['id']}", headers=h)
+    t = owner.tenant_id
+    assert [e for e in seen if e[0] != "audit_read"] == [
+        ("user_created", t, user["id"], 200), ("key_created", t, user["id"], 200),
+        ("key_revoked", t, user["id"], 200), ("sign_out", t, owner.user_id, 200),
+        ("user_removed", t, user["id"], 200),
+    ]
