@@ -72,9 +72,13 @@ def chat_completions() -> Response:
 def list_models() -> Response:
     p = current_principal()
     visible = services().router.catalog.visible(p.tenant_id, p.tenant_name)
-    return jsonify(object="list", data=[
-        {"id": m.id, "object": "model", "created": 0, "owned_by": m.provider}
-        for m in visible])
+    # OpenAI's list shape, with Anthropic's fields too, so both SDKs' models.list() work.
+    data = [{"id": m.id, "object": "model", "created": 0, "owned_by": m.provider,
+             "type": "model", "display_name": m.id, "created_at": "1970-01-01T00:00:00Z"}
+            for m in visible]
+    return jsonify(object="list", data=data, has_more=False,
+                   first_id=data[0]["id"] if data else None,
+                   last_id=data[-1]["id"] if data else None)
 
 
 # --- request ------------------------------------------------------------------------

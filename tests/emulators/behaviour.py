@@ -146,10 +146,24 @@ def count_words(texts: Iterable[str]) -> int:
 def paced(
     chunks: Iterable[bytes], behaviour: Behaviour, state: EmulatorState
 ) -> Iterator[bytes]:
-    """Yield wire chunks with the configured delay; note whether the client stayed."""
+    """Yield wire chunks with the configured delay; note whether the client stayed.
+
+    Called in the view (the socket is taken from the request then); the chunks are
+    produced later, while the server writes them.
+    """
+    from flask import request
+
+    sock = request.environ.get("werkzeug.socket")  # the dev server's connection
+    return _paced(chunks, behaviour, state, sock)
+
+
+def _paced(chunks: Iterable[bytes], behaviour: Behaviour, state: EmulatorState,
+           sock: Any) -> Iterator[bytes]:
     try:
         for i, chunk in enumerate(chunks):
             if behaviour.break_after is not None and i >= behaviour.break_after:
+                if sock is not None:  # a reset the client sees even before any byte
+                    sock.shutdown(2)
                 raise EmulatedBreakError("emulated broken stream")
             if i and behaviour.chunk_delay:
                 time.sleep(behaviour.chunk_delay)

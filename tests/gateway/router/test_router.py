@@ -208,3 +208,39 @@ def test_tenant_allow_list_and_aliases(router: Router) -> None:
     assert caught.value.code == "model_not_allowed"
     with pytest.raises(ApiError):
         router.plan("no-such-model", "t1", "acme")
+
+
+@pytest.mark.parametrize(("status", "gateway_status", "code"), [
+    (401, 502, "provider_error"), (403, 502, "provider_error"), (404, 502, "provider_error"),
+    (400, 400, "provider_error"), (500, 503, "provider_unavailable"),
+    (529, 503, "provider_unavailable")])
+def test_provider_statuses_map_to_gateway_errors(router: Router, upstreams: Upstreams,
+                                                 status: int, gateway_status: int,
+                                                 code: str) -> None:
+    upstreams.anthropic.state.default = Behaviour(status=status)
+    with pytest.raises(ApiError) as caught:
+        router.complete(ask("claude-test"), plan(router, "claude-test"))
+    assert (caught.value.status, caught.value.code) == (gateway_status, code)
+
+
+def test_stream_broken_before_any_event_falls_back(router: Router,
+                                                   upstreams: Upstreams) -> None:
+    upstreams.openai.state.push(Behaviour(break_after=0))
+    got = events(router, ask("resilient"))
+    assert isinstance(got[0], MessageStart) and got[0].provider == "anthropic"
+    assert got[-1] == MessageEnd("end_turn")
+
+
+def test_tool_results_reach_gemini_and_ollama_by_name(router: Router,
+                                                      upstreams: Upstreams) -> None:
+    call = ToolCallPart("call_x1", "get_weather", {"location": "Oslo"})
+    req = ChatRequest(model="gemini-test", tools=(WEATHER,), messages=(
+        Message("user", (TextPart("weather?"),)), Message("assistant", (call,)),
+        Message("tool", (ToolResultPart("call_x1", '{"temp": 3}'),))))
+    router.complete(req, plan(router, "gemini-test"))
+    parts = upstreams.google.state.requests[-1]["body"]["contents"][-1]["parts"]
+    assert parts == [{"functionResponse": {"name": "get_weather", "response": {"temp": 3}}}]
+    router.complete(ChatRequest(model="llama-test", tools=(WEATHER,), messages=req.messages),
+                    plan(router, "llama-test"))
+    last = upstreams.ollama.state.requests[-1]["body"]["messages"][-1]
+    assert last == {"role": "tool", "content": '{"temp": 3}', "tool_name": "get_weather"}

@@ -161,3 +161,18 @@ def test_keepalive_comments_during_provider_silence(gateway: tuple[GatewayServer
     assert first == b": keep-alive" and time.monotonic() - started < 0.6
     rest = b"\n".join(lines)
     assert b'"type":"message_end"' in rest
+
+
+def test_both_sdks_list_the_models(oai: openai.OpenAI, claude: anthropic.Anthropic) -> None:
+    assert {m.id for m in oai.models.list()} == set(MODELS)
+    assert {m.id for m in claude.models.list()} == set(MODELS)
+
+
+def test_provider_errors_reach_the_sdk_with_retry_after(oai: openai.OpenAI,
+                                                        upstreams: Upstreams) -> None:
+    upstreams.anthropic.state.default = Behaviour(status=429, retry_after="17")
+    with pytest.raises(openai.RateLimitError) as caught:
+        oai.chat.completions.create(model="claude-test",
+                                    messages=[{"role": "user", "content": "hi"}])
+    assert caught.value.response.headers["retry-after"] == "17"
+    assert caught.value.body["code"] == "rate_limited"  # type: ignore[index]
