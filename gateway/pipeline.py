@@ -10,6 +10,7 @@ log line: only counts, codes, tokens, cost and timings.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 from flask import g, request
 
 from gateway.audit.records import new_id, now
+from gateway.audit.spool import AuditUnavailableError
 from gateway.auth.principal import Principal, current_principal
 from gateway.errors import ApiError, ValidationFailed
 from gateway.router import Router
@@ -39,6 +41,9 @@ from shared.events import (
     UsageEvent,
 )
 from shared.validate import check_chat_request
+
+AUDIT_FAILED = ("The answer is complete, but the gateway could not record it in its audit "
+                "log; treat it as failed and try again shortly.")
 
 
 @dataclass
@@ -70,6 +75,8 @@ def prepare(req: ChatRequest, endpoint: str) -> Prepared:
                  client_address=request.remote_addr or "", started=time.perf_counter(),
                  keepalive=svc.settings.router_keepalive)
     try:
+        if p.audit is not None and not endpoint.startswith("/api/"):
+            p.audit.admit()  # the compat doors too: refuse now if the request cannot be audited
         try:
             check_chat_request(req)
         except ValidationError as exc:
@@ -170,19 +177,22 @@ def stream(p: Prepared) -> Iterator[StreamEvent | None]:
             elif isinstance(event, (MessageEnd, ErrorEvent)):
                 done = True
                 _finish_budget(p, usage)
+                code = event.error.code if isinstance(event, ErrorEvent) else ""
+                try:
+                    _audit(p, 502 if code else 200, code, model, provider, usage, ttfb)
+                except AuditUnavailableError:
+                    event = ErrorEvent(ErrorDetail("audit_unavailable", AUDIT_FAILED))
                 if isinstance(event, ErrorEvent):
-                    _audit(p, 502, event.error.code, model, provider, usage, ttfb)
                     event = ErrorEvent(ErrorDetail(event.error.code, event.error.message,
                                                    p.request_id))
-                else:
-                    _audit(p, 200, "", model, provider, usage, ttfb)
                 yield event
                 return
             yield event
     finally:
         if not done:  # the client went away (or the worker is stopping)
             _finish_budget(p, usage)
-            _audit(p, 499, "", model, provider, usage, ttfb)
+            with contextlib.suppress(AuditUnavailableError):  # nobody left to tell
+                _audit(p, 499, "", model, provider, usage, ttfb)
 
 
 def _flushed(flt: Any) -> Iterator[StreamEvent]:

@@ -117,3 +117,25 @@ def test_stream_error_after_first_byte_is_an_error_event(
     assert events[0]["type"] == "message_start" and events[-1]["type"] == "error"
     assert events[-1]["error"]["code"] == "provider_error"
     assert events[-1]["error"]["request_id"] == r.headers["X-Request-Id"]
+
+
+def test_audit_outage_is_never_silent(app: Flask, client: FlaskClient, upstreams: Upstreams,
+                                      auth_headers: dict[str, str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.audit.spool import AuditUnavailableError
+
+    audit = app.extensions["workjet"].audit
+
+    def refuse(*_: Any) -> None:
+        raise AuditUnavailableError("spool full")
+
+    monkeypatch.setattr(audit, "admit", refuse)
+    r = client.post("/v1/chat/completions", headers=auth_headers,
+                    json={"model": "gpt-test", "messages": [{"role": "user", "content": "x"}]})
+    assert r.status_code == 503 and r.get_json()["error"]["code"] == "audit_unavailable"
+    assert upstreams.openai.state.requests == []  # refused before any provider call
+    monkeypatch.undo()
+    monkeypatch.setattr(audit, "record", refuse)
+    r = client.post("/api/v1/chat", json=native("gpt-test", stream=True), headers=auth_headers)
+    events = sse_events(r.data)
+    assert events[-1]["type"] == "error" and events[-1]["error"]["code"] == "audit_unavailable"
