@@ -134,6 +134,28 @@ def get_user(user_id: str) -> Response:
     return jsonify(_user_json(row))
 
 
+@bp.patch("/users/<user_id>")
+@require_role("admin")
+def change_role(user_id: str) -> Response:
+    """Change a user's role (owners: only by owners; never one's own, so one always stays)."""
+    principal = current_principal()
+    scope = _scope(principal)
+    row = scope.user_by_id(user_id)
+    if row is None:
+        raise NotFound("There is no such user.")
+    role = _role(_object(json_body()), principal)
+    if row.id == principal.user_id:
+        raise Conflict("You cannot change your own role; ask another owner.")
+    if row.role == "owner" and principal.role != "owner":
+        raise Forbidden("Only an owner can change an owner's role.")
+    if role != row.role:
+        scope.set_role(user_id, role)
+        record_event("role_changed", user_id=user_id)
+    updated = scope.user_by_id(user_id)
+    assert updated is not None
+    return jsonify(_user_json(updated))
+
+
 @bp.delete("/users/<user_id>")
 @require_role("admin")
 def remove_user(user_id: str) -> Response:

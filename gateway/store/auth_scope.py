@@ -83,6 +83,15 @@ class AuthScope:
 
     # --- users -----------------------------------------------------------------------------
 
+    def set_role(self, user_id: str, role: str) -> bool:
+        u = schema.users
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(u).where(u.c.tenant_id == self.tenant_id, u.c.id == user_id)
+                .values(role=role)
+            )
+        return bool(result.rowcount)
+
     def remove_user(self, user_id: str) -> bool:
         """Remove a user of this tenant with every credential they hold, in one step."""
         u, k, s, d = schema.users, schema.api_keys, schema.sessions, schema.device_codes

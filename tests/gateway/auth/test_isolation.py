@@ -55,7 +55,7 @@ def _provider_key_intact(services: Services, a: Actor, provider: str) -> bool:
 TARGETS: dict[str, Target] = {
     "user_id": Target(
         lambda s, a: a.user_id, "us_doesnotexist0000",
-        lambda s, a, v: s.store.tenant(a.tenant_id).user_by_id(v) is not None,
+        lambda s, a, v: s.store.tenant(a.tenant_id).user_by_id(v).role == "owner",
     ),
     "key_id": Target(
         lambda s, a: a.key_id, "key_doesnotexist000",
@@ -134,12 +134,12 @@ def test_other_tenant_gets_404_like_a_missing_id(
     foreign = {name: TARGETS[name].make(services, a) for name in names}
     missing = {name: TARGETS[name].missing for name in names}
     upsert = any(method in TARGETS[name].upserts for name in names)
-    body = {"api_key": "sk-tenant-b"} if upsert else {}
+    body = {"api_key": "sk-tenant-b"} if upsert else {"role": "member"}
 
     for headers in (b.bearer, b.session_bearer):
         as_b = client.open(_path(rule, foreign), method=method, headers=headers, json=body)
         if not upsert:
-            nothing = client.open(_path(rule, missing), method=method, headers=headers, json={})
+            nothing = client.open(_path(rule, missing), method=method, headers=headers, json=body)
             assert as_b.status_code == 404, as_b.get_data(as_text=True)
             assert nothing.status_code == 404
             assert as_b.get_json()["error"]["code"] == nothing.get_json()["error"]["code"]

@@ -259,3 +259,24 @@ def test_admin_actions_are_audited(
         ("key_revoked", t, user["id"], 200), ("sign_out", t, owner.user_id, 200),
         ("user_removed", t, user["id"], 200),
     ]
+
+
+def test_role_changes_follow_the_rules(app: Flask, client: FlaskClient) -> None:
+    store = app.extensions["workjet"].store
+    owner = actor(store, "acme", "owner@acme.test", "owner")
+    admin = actor(store, "acme", "admin@acme.test", "admin")
+    member = actor(store, "acme", "member@acme.test", "member")
+
+    def patch(who: Any, target: str, role: str) -> int:
+        path = f"/api/v1/users/{target}"
+        return int(client.patch(path, headers=who.bearer, json={"role": role}).status_code)
+
+    assert patch(member, admin.user_id, "member") == 403  # members are not admins
+    assert patch(admin, member.user_id, "owner") == 403  # only owners make owners
+    assert patch(admin, owner.user_id, "member") == 403  # only owners touch owners
+    assert patch(admin, admin.user_id, "member") == 409  # never one's own role
+    assert patch(admin, member.user_id, "wizard") == 400
+    assert patch(admin, member.user_id, "admin") == 200
+    assert client.get("/api/v1/users", headers=member.bearer).status_code == 200  # at once
+    assert patch(owner, admin.user_id, "owner") == 200
+    assert store.tenant(owner.tenant_id).user_by_id(admin.user_id).role == "owner"
