@@ -100,7 +100,7 @@ def prepare(req: ChatRequest, endpoint: str) -> Prepared:
 
 
 def _reserve(svc: Any, principal: Principal, p: Prepared) -> Any:
-    budgets = getattr(svc, "budgets", None)
+    budgets = svc.budgets
     if budgets is None:
         return None
     chars = sum(len(part.text) for m in p.req.messages for part in m.content

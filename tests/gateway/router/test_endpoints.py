@@ -139,3 +139,25 @@ def test_audit_outage_is_never_silent(app: Flask, client: FlaskClient, upstreams
     r = client.post("/api/v1/chat", json=native("gpt-test", stream=True), headers=auth_headers)
     events = sse_events(r.data)
     assert events[-1]["type"] == "error" and events[-1]["error"]["code"] == "audit_unavailable"
+
+
+def test_budget_refuses_before_the_provider_and_settles_usage(
+        settings: Any, upstreams: Upstreams) -> None:
+    from gateway import create_app
+    from tests.gateway.server import provision
+
+    app = create_app({"settings": settings.replace(budget_key_tokens_per_minute=500),
+                      "TESTING": True})
+    app.extensions["workjet"].store.migrate()
+    who = provision(app.extensions["workjet"].store, "acme", "a@acme.test", "owner")
+    client, headers = app.test_client(), {"Authorization": f"Bearer {who.key}"}
+    big = {"model": "gpt-test", "max_tokens": 1000,
+           "messages": [{"role": "user", "content": "hi"}]}
+    r = client.post("/v1/chat/completions", json=big, headers=headers)
+    assert r.status_code == 429 and r.get_json()["error"]["code"] == "budget_exceeded"
+    assert upstreams.openai.state.requests == []
+    small = {**big, "max_tokens": 100}
+    for _ in range(8):  # settled at real usage (a few tokens), not the 100 reserved
+        assert client.post("/v1/chat/completions", json=small, headers=headers).status_code \
+            == 200
+    app.extensions["workjet"].close()
