@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from gateway.auth.sessions import COOKIE_NAME, csrf_token
+from gateway.errors import ApiError
 from gateway.services import services
 
 bp = Blueprint("web", __name__, template_folder="templates")
@@ -46,6 +47,16 @@ def _security_headers(response: Response) -> Response:
         response.headers[name] = value
     if services().settings.public_url.startswith("https://"):
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    return response
+
+
+@bp.errorhandler(ApiError)
+def _error_page(exc: ApiError) -> Response:
+    """People on these pages get an HTML page (same status and headers), not JSON."""
+    heading = {403: "Not allowed", 429: "Too many attempts"}.get(exc.status, "Request refused")
+    response = page("error.html", exc.status, heading=heading, message=exc.message)
+    for name, value in exc.headers.items():
+        response.headers[name] = value
     return response
 
 

@@ -147,6 +147,7 @@ def test_guessing_user_codes_is_throttled(live: LiveGateway, acme: str) -> None:
     code = start(live)
     blocked = browser.get(code["verification_uri_complete"])
     assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert "Too many attempts" in blocked.text
 
 
 def test_approval_needs_a_signed_in_browser(live: LiveGateway) -> None:
@@ -163,6 +164,8 @@ def test_approval_without_csrf_token_is_refused(live: LiveGateway, acme: str) ->
         f"{live.url}/device", data={"user_code": code["user_code"], "decision": "approve"}
     )
     assert response.status_code == 403
+    assert response.headers["Content-Type"].startswith("text/html")  # a page, for a person
+    assert "CSRF token" in response.text
     assert poll(live, code["device_code"]).json()["error"]["code"] == "authorization_pending"
 
 
