@@ -81,7 +81,7 @@ class Scanner:
         return hits
 
     def _detect(self, vtext: str, depth: int, budget: _Budget) -> list[Hit]:
-        data = vtext.encode("utf-8")
+        data = vtext.encode("utf-8", "surrogatepass")  # lone surrogates can come from JSON
         ascii_only = len(data) == len(vtext)
         rules = self.rules
         opts = self.options
@@ -101,7 +101,7 @@ class Scanner:
                     if depth < opts.decode_depth:
                         blobs.append((det, start, end))
                     continue
-                value = data[start:end].decode("utf-8", "replace")
+                value = data[start:end].decode("utf-8", "surrogatepass")
                 if det.check is not None:
                     probe = Probe(
                         data[max(0, start - 2) : start].decode("latin-1"),
@@ -183,7 +183,7 @@ def _bytes_to_chars(
     table: dict[int, int] = {}
     prev_b = prev_c = 0
     for off in offsets:
-        prev_c += len(data[prev_b:off].decode("utf-8", "replace"))
+        prev_c += len(data[prev_b:off].decode("utf-8", "surrogatepass"))
         prev_b = off
         table[off] = prev_c
     for hit in hits:

@@ -184,3 +184,10 @@ def test_policy_documents_are_validated_with_helpful_messages(tmp_path: Path) ->
     assert load_policy_file(toml, types).default == DlpPolicy(
         normalize=False, actions={"EMAIL": "alert"}
     )
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_lone_surrogates_from_json_do_not_break_scanning(normalize: bool) -> None:
+    text = json.loads('"\\ud800 mail bob@acme.io \\udfff ok \\u00e9"')
+    scan = DlpEngine.from_policy(DlpPolicy(normalize=normalize)).scan_text(text)
+    assert [(f.type, text[f.start : f.end]) for f in scan.findings] == [("EMAIL", "bob@acme.io")]
