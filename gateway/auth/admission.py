@@ -18,6 +18,7 @@ from gateway.store import DuplicateError, Store
 class Admission:
     tenant_id: str
     user_id: str
+    created: bool = False  # the user was made now (from an invite or an allowed domain)
 
 
 def admit(store: Store, identity: Identity) -> Admission | None:
@@ -28,7 +29,7 @@ def admit(store: Store, identity: Identity) -> Admission | None:
     for tenant_id in store.tenants_inviting(email):
         user_id = store.tenant(tenant_id).accept_invite(email)
         if user_id is not None:
-            return Admission(tenant_id, user_id)
+            return Admission(tenant_id, user_id, created=True)
     domain = identity.hosted_domain or email.rpartition("@")[2]
     allowed = store.tenant_for_domain(domain)
     if allowed is None:
@@ -36,7 +37,7 @@ def admit(store: Store, identity: Identity) -> Admission | None:
     tenant_id = allowed
     scope = store.tenant(tenant_id)
     try:
-        return Admission(tenant_id, scope.create_user(email, "member"))
+        return Admission(tenant_id, scope.create_user(email, "member"), created=True)
     except DuplicateError:  # a concurrent first sign-in created it
         user = scope.user_by_email(email)
         return None if user is None else Admission(tenant_id, str(user.id))

@@ -129,6 +129,8 @@ def callback() -> Response:
         client_name=(request.user_agent.string or "browser")[:100],
         pepper=settings.api_key_pepper,
     )
+    if admission.created:
+        record_event("user_created", tenant_id=admission.tenant_id, user_id=admission.user_id)
     record_event("sign_in", tenant_id=admission.tenant_id, user_id=admission.user_id)
     response = redirect(flow.return_to, 303)
     set_session_cookie(response, token)

@@ -222,4 +222,7 @@ def test_sign_ins_are_audited_including_refusals(
     signed_in(live, "tom", "tom@acme.test")
     live.provider.set_user("una", email="una@elsewhere.test", email_verified=True)
     live.sign_in(live.browser(), "una")
-    assert seen == [("sign_in", acme, 200), ("sign_in", "", 403)]
+    assert seen == [("user_created", acme, 200), ("sign_in", acme, 200), ("sign_in", "", 403)]
+    seen.clear()
+    signed_in(live, "tom", "tom@acme.test")  # the second time, only a sign-in
+    assert seen == [("sign_in", acme, 200)]
