@@ -98,6 +98,8 @@ def _content(value: Any, path: str) -> str:
 
 
 def parse_request(body: dict[str, Any]) -> ChatRequest:
+    if body.get("n") not in (None, 1):
+        raise c.fail("n", "only one choice per request is supported")
     messages: list[Message] = []
     for i, raw in enumerate(c.arr(body.get("messages"), "messages")):
         m = c.obj(raw, f"messages[{i}]")

@@ -244,3 +244,21 @@ def test_tool_results_reach_gemini_and_ollama_by_name(router: Router,
                     plan(router, "llama-test"))
     last = upstreams.ollama.state.requests[-1]["body"]["messages"][-1]
     assert last == {"role": "tool", "content": '{"temp": 3}', "tool_name": "get_weather"}
+
+
+def test_total_timeout_ends_a_slow_stream(upstreams: Upstreams, catalog_path: str) -> None:
+    router = build_router(upstreams.settings(catalog_path, router_total_timeout=0.5))
+    upstreams.google.state.push(Behaviour(chunk_delay=0.1, pieces=50))
+    started = time.monotonic()
+    got = events(router, ask("gemini-test"))
+    assert isinstance(got[-1], ErrorEvent) and got[-1].error.code == "provider_timeout"
+    assert sum(isinstance(e, TextDelta) for e in got) >= 2  # it streamed until the deadline
+    assert time.monotonic() - started < 1.5
+    router.close()
+
+
+def test_stream_usage_carries_the_catalog_cost(router: Router) -> None:
+    got = events(router, ask("claude-test", "a b c"))
+    usage = next(e for e in got if isinstance(e, UsageEvent))
+    m = router.catalog.models["claude-test"]
+    assert usage.cost == m.cost(usage.input_tokens, usage.output_tokens) > 0
