@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gateway.cli import admin, audit, auth, dlp, serve
+from gateway.cli import admin, audit, auth, dlp, models, serve
 from gateway.config import ConfigError
 
-COMMAND_MODULES = (admin, audit, auth, dlp, serve)
+COMMAND_MODULES = (admin, audit, auth, dlp, models, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
