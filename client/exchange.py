@@ -57,6 +57,7 @@ class DlpSeen:
 class ToolUsed:
     name: str
     result: ToolResultPart
+    arguments: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +219,7 @@ class Exchange:
             if self._stopped.is_set():
                 break
             result = self._tools.call(call.name, call.arguments, call.id)
-            self._emit(ToolUsed(call.name, result))
+            self._emit(ToolUsed(call.name, result, call.arguments))
             results.append(result)
         tool_message = Message("tool", tuple(results))
         self._emit(RoundDone((answer, tool_message), state.usage))

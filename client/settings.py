@@ -38,6 +38,7 @@ DEFAULT_KEY_BINDINGS: dict[str, str] = {
     "new_conversation": "ctrl+n",
     "copy_code": "ctrl+y",
     "settings": "ctrl+s",
+    "connectors": "ctrl+t",
     "help": "f1",
 }
 

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from client.app import WorkjetApp
 
 MAX_TOOL_ROUNDS = 8  # tool calls answered in a row before the chat stops the loop
+# Result texts of calls that did not run; the chat shows them as "denied"/"cancelled"
+# (also when a stored conversation is opened again, so they are part of the format).
+DENIED = "The person denied this tool call."
+CANCELLED = "The tool call was cancelled."
 
 
 class ToolProvider(Protocol):

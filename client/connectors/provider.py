@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from mcp import types
 
+from client import tools
 from client.connectors.approvals import (
     ApprovalRequest,
     ApprovalStore,
@@ -39,8 +40,8 @@ MAX_DESCRIPTION_CHARS = 2_000
 MAX_SCHEMA_CHARS = 32_000  # a server's input schema goes to the model in every request
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
-DENIED = "The person denied this tool call."
-CANCELLED = "The tool call was cancelled."
+DENIED = tools.DENIED
+CANCELLED = tools.CANCELLED
 
 
 class ToolProvider(Protocol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
@@ -28,9 +28,11 @@ from client.exchange import (
     Update,
 )
 from client.history import Conversation, HistoryError, message_text
+from client.screens.chat_views import conversation_views, drop_orphans
 from client.widgets.message_view import MessageView
 from client.widgets.notice import Notice, dlp_text
-from client.widgets.prompt_input import PromptInput
+from client.widgets.prompt_input import MAX_PROMPT_CHARS, PromptInput
+from client.widgets.tool_block import ToolBlock
 from client.widgets.usage_bar import UsageBar
 from shared.chat import ChatRequest, TextPart
 from shared.chat import Message as ChatMessage
@@ -54,15 +56,18 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+n", "new_conversation", "New", id="new_conversation"),
         Binding("ctrl+y", "copy_code", "Copy", id="copy_code", priority=True),
         Binding("ctrl+s", "settings", "Settings", id="settings"),
+        Binding("ctrl+t", "connectors", "Tools", id="connectors"),
         Binding("ctrl+p", "show_earlier", "Earlier", id="show_earlier", show=False),
         Binding("ctrl+g", "sign_in", "Sign in", id="sign_in", show=False),
     ]
 
     @dataclass
     class ExchangeUpdated(Message):
-        """The answer worker reports progress (posted from its thread)."""
+        """The answer worker reports progress (posted from its thread); streamed text
+        waits in ``segment`` (see ``_post_update``)."""
 
         update: Update
+        segment: _TextSegment | None = None
 
     @dataclass
     class ModelsLoaded(Message):
@@ -84,8 +89,7 @@ class ChatScreen(Screen[None]):
         self._copy_index = 0
         self._save_lock = threading.Lock()
         self._text_lock = threading.Lock()
-        self._text_buffer: list[str] = []
-        self._text_pending = False
+        self._segment = _TextSegment()
 
     @property
     def wapp(self) -> WorkjetApp:
@@ -121,20 +125,12 @@ class ChatScreen(Screen[None]):
         self._window_start = max(0, len(conversation.messages) - RENDER_WINDOW)
         container = self.query_one("#messages", VerticalScroll)
         await container.remove_children()
-        await container.mount_all(self._views(self._window_start, len(conversation.messages)))
+        views = conversation_views(conversation.messages, self._window_start,
+                                   len(conversation.messages))
+        await container.mount_all(views)
         self._update_header()
         container.scroll_end(animate=False)
         self._copy_index = 0
-
-    def _views(self, start: int, end: int) -> list[Label | MessageView]:
-        assert self.conversation is not None
-        out: list[Label | MessageView] = []
-        if start > 0:
-            out.append(Label(f"{start} earlier messages · Ctrl+P shows more", id="earlier",
-                             classes="hint"))
-        for message in self.conversation.messages[start:end]:
-            out.append(MessageView(message.role, message_text(message)))
-        return out
 
     async def action_show_earlier(self) -> None:
         if self.conversation is None or self._window_start == 0:
@@ -144,9 +140,11 @@ class ChatScreen(Screen[None]):
         container = self.query_one("#messages", VerticalScroll)
         for label in container.query("#earlier"):
             await label.remove()
-        views = self._views(self._window_start, old_start)
+        views = conversation_views(self.conversation.messages, self._window_start, old_start)
         first = container.children[0] if container.children else None
         await container.mount_all(views, before=first)
+        for block in drop_orphans(list(container.query(ToolBlock))):
+            await block.remove()  # its call is shown now, with the result inside
 
     def _update_header(self) -> None:
         conv = self.conversation
@@ -227,7 +225,9 @@ class ChatScreen(Screen[None]):
         self._save()
         container = self.query_one("#messages", VerticalScroll)
         await container.mount(MessageView("user", text))
-        container.scroll_end(animate=False)
+        # Keep the answer in view as it grows (also under an approval modal) until the
+        # person scrolls away.
+        container.anchor()
         request = ChatRequest(model=conv.model, messages=conv.messages[-MAX_MESSAGES:],
                               stream=True)
         self.exchange = Exchange(
@@ -241,17 +241,24 @@ class ChatScreen(Screen[None]):
         keys never wait behind a queue of one message per token."""
         if isinstance(update, TextChunk):
             with self._text_lock:
-                self._text_buffer.append(update.text)
-                if self._text_pending:
-                    return
-                self._text_pending = True
+                segment = self._segment
+                segment.parts.append(update.text)
+                if segment.pending:
+                    return  # the message already posted for this segment will take it
+                segment.pending = True
+            self.post_message(self.ExchangeUpdated(update, segment))
+            return
+        with self._text_lock:
+            # Text streamed after this update (the next round's answer) must not be
+            # taken by a message posted before it: it goes to a new segment.
+            self._segment = _TextSegment()
         self.post_message(self.ExchangeUpdated(update))
 
-    def _take_text(self) -> str:
+    def _take_text(self, segment: _TextSegment) -> str:
         with self._text_lock:
-            text = "".join(self._text_buffer)
-            self._text_buffer.clear()
-            self._text_pending = False
+            text = "".join(segment.parts)
+            segment.parts.clear()
+            segment.pending = False
         return text
 
     @work(thread=True, exclusive=True, group="answer")
@@ -270,7 +277,7 @@ class ChatScreen(Screen[None]):
         if isinstance(update, AnswerStarted):
             self.answer_view = MessageView("assistant", streaming=True)
             await container.mount(self.answer_view)
-        text = self._take_text()  # everything streamed so far, in order
+        text = self._take_text(event.segment) if event.segment else ""
         if text and self.answer_view is not None:
             await self.answer_view.append(text)
         if isinstance(update, AnswerStarted | TextChunk):
@@ -280,9 +287,9 @@ class ChatScreen(Screen[None]):
             if text:
                 await self._notice(text, "dlp", before=self.answer_view)
         elif isinstance(update, ToolUsed):
-            state = "failed" if update.result.is_error else "ran"
             await self._finish_answer()
-            await self._notice(f"Tool {update.name} {state}.", "info")
+            await container.mount(ToolBlock(update.name, update.arguments, update.result,
+                                            tool_call_id=update.result.tool_call_id))
         elif isinstance(update, RoundDone):
             conv = self.conversation
             if conv is not None:
@@ -392,6 +399,45 @@ class ChatScreen(Screen[None]):
         except HistoryError as exc:
             self.notify(str(exc), severity="error")
 
+    def action_connectors(self) -> None:
+        """The connectors screen; a resource or prompt chosen there lands in the prompt."""
+        if any(w.group == "tools" and w.is_running for w in self.app.workers):
+            self.notify("Connectors are still starting; try again in a moment.", timeout=3)
+            return
+        self._open_connectors()
+
+    @work(thread=True, exclusive=True, group="connectors")
+    def _open_connectors(self) -> None:
+        import client.screens.connectors  # noqa: F401  (loads the MCP SDK off the UI thread)
+
+        self.app.call_from_thread(self._push_connectors)
+
+    def _push_connectors(self) -> None:
+        from client.connectors.config import ConnectorConfigError
+        from client.screens.connectors import ConnectorsScreen, connectors_screen_for
+
+        if isinstance(self.app.screen, ConnectorsScreen):
+            return
+        try:
+            # Makes the app's tool provider when it had none: the next answer offers its tools.
+            screen = connectors_screen_for(self.wapp)
+        except ConnectorConfigError as exc:
+            self.notify(f"Connectors cannot be shown: {exc}", severity="error", timeout=8)
+            return
+        self.app.push_screen(screen, self._insert_text)
+
+    def _insert_text(self, text: str | None) -> None:
+        if not text:
+            return
+        prompt = self.query_one(PromptInput)
+        room = MAX_PROMPT_CHARS - len(prompt.text)
+        if len(text) > room:
+            self.notify(f"Only {max(room, 0)} characters fit in the prompt; the rest was cut.",
+                        severity="warning")
+        if room > 0:
+            prompt.insert(text[:room])
+        prompt.focus()
+
     def action_settings(self) -> None:
         from client.screens.settings import SettingsScreen
 
@@ -401,6 +447,14 @@ class ChatScreen(Screen[None]):
         from client.screens.signin import SignInScreen
 
         self.app.push_screen(SignInScreen())
+
+
+@dataclass
+class _TextSegment:
+    """Streamed text between two other updates, coalesced into as few renders as can be."""
+
+    parts: list[str] = field(default_factory=list)
+    pending: bool = False  # a message that will take ``parts`` is on its way
 
 
 def _exists(history: object, conversation_id: str) -> bool:

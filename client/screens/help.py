@@ -21,8 +21,9 @@ Chat
   Ctrl+N            new conversation
   Ctrl+L            conversations: search, open, rename, delete, export
   Ctrl+S            settings: gateway URL, default model, theme, CA bundle
+  Ctrl+T            tools: MCP connectors; Enter on a resource inserts it
   Ctrl+G            sign in again
-  Tab / Shift+Tab   move between areas
+  Tab / Shift+Tab   move between areas and ⚙ tool calls (Enter opens one)
 Conversations
   type to search titles and text · Enter open · Ctrl+N new
   F2 rename · Delete remove · Ctrl+E export to Markdown · Esc back

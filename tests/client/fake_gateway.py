@@ -70,6 +70,10 @@ class FakeGateway:
     logged_out: list[str] = field(default_factory=list)
     cancelled: threading.Event = field(default_factory=threading.Event)
     stream_started: threading.Event = field(default_factory=threading.Event)
+    # When set, and the request offers this tool, the model asks for it with these
+    # arguments (stop_reason tool_use); after the tool's result it answers with the result.
+    # The call's id is the same in every round, as providers that number calls anew give.
+    tool_call: tuple[str, dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         gateway = self
@@ -184,6 +188,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self._error(404, "not_found", "no such endpoint")
 
     def _chat(self, body: dict[str, Any]) -> None:
+        if self._tool_round(body):
+            return None
         prompt = ""
         for part in body["messages"][-1]["content"]:
             if part.get("type") == "text":
@@ -233,6 +239,38 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.fake.cancelled.set()
             self.close_connection = True
+
+    def _tool_round(self, body: dict[str, Any]) -> bool:
+        """Play the model's side of a tool call (see ``FakeGateway.tool_call``)."""
+        call = self.fake.tool_call
+        offered = {t["name"] for t in body.get("tools") or ()}
+        if call is None or call[0] not in offered or not body.get("stream"):
+            return False
+        last = body["messages"][-1]
+        if last["role"] == "user":
+            events: list[dict[str, Any]] = [
+                {"type": "text_delta", "text": "Let me check."},
+                {"type": "tool_call_start", "index": 0, "id": "call_1", "name": call[0]},
+                {"type": "tool_call_delta", "index": 0, "arguments_delta": json.dumps(call[1])},
+                {"type": "tool_call_end", "index": 0},
+            ]
+            stop = "tool_use"
+        else:
+            said = [p.get("content", "") for p in last["content"]]
+            events = [{"type": "text_delta", "text": f"The tool said: {' '.join(said)}"}]
+            stop = "end_turn"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self._event({"type": "message_start", "id": "msg_t", "model": body["model"],
+                     "provider": "anthropic"})
+        for event in events:
+            self._event(event)
+        self._event({"type": "usage", "input_tokens": 5, "output_tokens": 5, "cost": 0.00001})
+        self._event({"type": "message_end", "stop_reason": stop})
+        self._chunk(b"")
+        return True
 
     def _event(self, event: dict[str, Any]) -> None:
         self._chunk(b"data: " + json.dumps(event).encode() + b"\n\n")

@@ -162,10 +162,11 @@ def test_help_lists_the_keys(gateway, make_app) -> None:
             text = screen_text(app)
             assert "Esc               stop the answer" in text
             assert "Ctrl+J, Alt+Enter" in text
+            assert "Ctrl+T            tools: MCP connectors" in text
             await pilot.press("escape")
             await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
             footer = screen_text(app).splitlines()[-1]
-            for label in ("Stop", "Model", "Chats", "New", "Copy", "Quit", "Help"):
+            for label in ("Stop", "Model", "Chats", "New", "Copy", "Tools", "Quit", "Help"):
                 assert label in footer, label
     run(scenario())
 

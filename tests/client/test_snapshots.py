@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from client.screens.chat import ChatScreen
+from client.tools import DENIED
 from client.widgets.prompt_input import PromptInput
-from shared.chat import Message, TextPart
+from client.widgets.tool_block import ToolBlock
+from shared.chat import Message, TextPart, ToolCallPart, ToolResultPart
 from tests.client.pilot_helpers import wait_until
 
 FIXED_TIME = 1_700_000_000.0
@@ -60,7 +62,8 @@ class TestSignIn:
 
 
 class TestChat:
-    """The chat after one answer: DLP notice, Markdown with a code block, usage, footer."""
+    """The chat after one answer: DLP notice, Markdown with a code block, usage, footer;
+    tool calls as collapsed blocks."""
 
     def test_answer_with_dlp_notice(self, snap_compare, make_app, gateway) -> None:
         app = make_app(gateway.url)
@@ -78,6 +81,36 @@ class TestChat:
             await _answered(pilot, "hi")
 
         assert snap_compare(app, terminal_size=(60, 16), run_before=run_before)
+
+    def test_tool_calls(self, snap_compare, make_app, gateway) -> None:
+        """Tool calls as one line each (ok, denied, error); the first one opened."""
+        app = make_app(gateway.url)
+        history = app.config.history
+        conv = history.new("Notes", model="claude-emulated")
+        for message in (
+            Message("user", (TextPart("what is in notes.txt?"),)),
+            Message("assistant", (TextPart("Let me look."),
+                                  ToolCallPart("c1", "files__read", {"path": "notes.txt"}),
+                                  ToolCallPart("c2", "files__delete", {"path": "notes.txt"}))),
+            Message("tool", (ToolResultPart("c1", "buy milk\ncall Ana"),
+                             ToolResultPart("c2", DENIED, is_error=True))),
+            Message("assistant", (ToolCallPart("c3", "files__search", {"q": "milk"}),)),
+            Message("tool", (ToolResultPart("c3", "Tool call failed: timed out", True),)),
+            Message("assistant", (TextPart("It says: buy milk, call Ana."),)),
+        ):
+            conv = conv.with_message(message)
+        history.save(replace(conv, created=FIXED_TIME, updated=FIXED_TIME))
+
+        async def run_before(pilot) -> None:
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen))
+            chat = pilot.app.screen
+            await chat.open_conversation(history.load(conv.id))
+            chat.query(ToolBlock).first().query_one("CollapsibleTitle").focus()
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            _still(pilot)
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 class TestOtherScreens:
