@@ -37,9 +37,10 @@ class Probe:
         return not (glued_after or glued_before)
 
 
-# A validator answers True (keep the whole value), False (drop it) or a sub-span
-# ``(start, end)`` of the value that is the real thing (a card followed by an expiry date).
-Check = Callable[[str, Probe], "bool | tuple[int, int]"]
+# A validator answers True (keep the whole value), False (drop it), a sub-span
+# ``(start, end)`` of the value that is the real thing (a card followed by an expiry date),
+# or a list of such sub-spans (two cards in one run of digits).
+Check = Callable[[str, Probe], "bool | tuple[int, int] | list[tuple[int, int]]"]
 
 
 @dataclass(frozen=True, slots=True)

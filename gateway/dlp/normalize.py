@@ -6,8 +6,9 @@ character: full-width letters and digits, mathematical alphanumerics, ligatures)
 and format characters removed (zero-width spaces and joiners, soft hyphens, bidi controls,
 variation selectors, tag characters, Hangul fillers), combining marks dropped (so ``é`` and
 ``e`` + U+0301 both read ``e``), look-alike letters folded to ASCII (Cyrillic ``а`` → ``a``,
-Greek ``Ο`` → ``O``), every decimal digit of any script read as its ASCII digit, and Unicode
-dashes read as ``-``. Separators inside digit runs are tolerated by the digit detectors
+Greek ``Ο`` → ``O``), every decimal digit of any script read as its ASCII digit, letters
+posing as digits inside digit runs read as digits (``4O12`` → ``4012``, ``l`` → ``1``),
+and Unicode dashes read as ``-``. Separators inside digit runs are tolerated by the digit detectors
 themselves (they accept short runs of spaces, dots, dashes and underscores between digits).
 
 Every character of the view comes from exactly one character of the original, recorded in
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+
+import re2
 
 # Characters that are invisible or only steer layout; removed from the view.
 _INVISIBLE = frozenset(
@@ -96,12 +99,24 @@ def _fold_char(ch: str) -> str:
 _ASCII_IDENTITY = {i: chr(i) for i in range(128)}
 
 
+_DIGIT_LOOKALIKES = str.maketrans("OolI", "0011")
+
+
 class FoldTable(dict[int, str]):
     """``str.translate`` table that folds each code point once and remembers it.
 
     One table lives in each compiled rule set (not a module global); concurrent fills of
-    the same key compute the same value, so sharing it between threads is safe.
+    the same key compute the same value, so sharing it between threads is safe. It also
+    holds the RE2 pattern that finds letters posing as digits inside digit runs.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # "4O12 l488": a word made only of digits and O, o, l, I, with at least one of
+        # each; words inside longer tokens (ghs_Q73l5Pu...) are not words, so stay as is
+        self.digit_lookalikes = re2.compile(
+            r"\b[0-9OolI]*(?:[0-9][0-9OolI]*[OolI]|[OolI][0-9OolI]*[0-9])[0-9OolI]*\b"
+        )
 
     def __missing__(self, key: int) -> str:
         value = _fold_char(chr(key))
@@ -126,6 +141,21 @@ class Normalized:
 
 def normalize(text: str, table: FoldTable) -> Normalized:
     """Build the detection view of ``text`` (see the module docstring)."""
+    view = _normalize(text, table)
+    if table.digit_lookalikes.search(view.text) is None:
+        return view
+    # fold letters posing as digits; one character for one, so offsets are unchanged
+    parts: list[str] = []
+    last = 0
+    for match in table.digit_lookalikes.finditer(view.text):
+        parts.append(view.text[last : match.start()])
+        parts.append(match.group(0).translate(_DIGIT_LOOKALIKES))
+        last = match.end()
+    parts.append(view.text[last:])
+    return Normalized("".join(parts), view.origin)
+
+
+def _normalize(text: str, table: FoldTable) -> Normalized:
     if text.isascii():
         return Normalized(text, None)
     special = [c for c in set(text) if not c.isascii()]

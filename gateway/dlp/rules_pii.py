@@ -45,22 +45,32 @@ def _groups(value: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _card(value: str, probe: Probe) -> bool | tuple[int, int]:
+def _card(value: str, probe: Probe) -> bool | list[tuple[int, int]]:
+    """A run of digit groups may hold one card, several, or a card next to other numbers
+    (an SSN, an expiry date, a reference): look for cards among its consecutive groups."""
     if card_ok(_digits(value), probe.ignore_test_values):
         return True
     if value.isdigit():
         return False
-    # A card number run together with an expiry date, a CVC or a reference number:
-    # drop whole groups from either end (only for real groupings, not digit-by-digit).
     groups = _groups(value)
-    if len(groups) < 2 or len(groups) > 8 or any(e - s < 2 for s, e in groups):
-        return False
-    n = len(groups)
-    for i, j in [(0, k) for k in range(n - 1, 0, -1)] + [(k, n) for k in range(1, n)]:
-        sub = value[groups[i][0] : groups[j - 1][1]]
-        if card_ok(_digits(sub), probe.ignore_test_values):
-            return groups[i][0], groups[j - 1][1]
-    return False
+    found: list[tuple[int, int]] = []
+    i = 0
+    while i < len(groups):
+        digits = ""
+        match = -1
+        for j in range(i, len(groups)):
+            digits += value[groups[j][0] : groups[j][1]]
+            if len(digits) > 19:
+                break
+            if len(digits) >= 12 and card_ok(digits, probe.ignore_test_values):
+                match = j
+                break
+        if match >= 0:
+            found.append((groups[i][0], groups[match][1]))
+            i = match + 1
+        else:
+            i += 1
+    return found or False
 
 
 def _iban(value: str, probe: Probe) -> bool | tuple[int, int]:
@@ -78,7 +88,9 @@ def _ssn(value: str, probe: Probe) -> bool:
     seps = [c for c in value if not c.isdigit()]
     if seps and (len(seps) != 2 or seps[0] != seps[1]):
         return False
-    if not probe.isolated() or probe.before[-1:] in ("-", ".") or probe.after[:1] == "-":
+    if probe.before[-1:] in ("-", ".", "/") or probe.after[:1] in ("-", "/"):
+        return False  # part of a longer dashed or dotted number
+    if seps == [" ", " "] and not probe.isolated():
         return False
     return ssn_ok(_digits(value), probe.ignore_test_values)
 
@@ -153,7 +165,7 @@ PII_DETECTORS: tuple[Detector, ...] = (
        r"\b([A-Za-z0-9._%+\-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)"
        r"{1,8}[A-Za-z]{2,24})\b", _email, max_len=330,
        hint=r"[A-Za-z0-9]@[A-Za-z0-9]"),
-    _p("CREDIT_CARD", r"\b(\d(?:" + _SEP + r"\d){11,18})\b", _card, 60, 80,
+    _p("CREDIT_CARD", r"\b(\d(?:" + _SEP + r"\d){11,})\b", _card, 60, 400,
        hint=r"\d[ \-._]{0,3}\d[ \-._]{0,3}\d[ \-._]{0,3}\d"),
     _p("IBAN", r"\b([A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]){11,30})\b",
        _iban, 60, 70, hint=r"[A-Z][A-Z]\d\d"),

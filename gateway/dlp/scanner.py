@@ -42,6 +42,7 @@ class Hit:
     type: str = field(compare=False)
     priority: int = field(compare=False)
     key: str = field(compare=False)  # the normalised value, for consistent placeholders
+    context: int = field(default=-1, compare=False)  # where the whole match starts (<= start)
 
 
 @dataclass(slots=True)
@@ -76,8 +77,11 @@ class Scanner:
             view = Normalized(text, None)
         hits = self._detect(view.text, depth, budget)
         if view.origin is not None:
+            origin = view.origin
             for hit in hits:
+                hit.context = origin[hit.context] if hit.context < len(origin) else hit.start
                 hit.start, hit.end = view.span(hit.start, hit.end)
+                hit.context = min(hit.context, hit.start)
         return hits
 
     def _detect(self, vtext: str, depth: int, budget: _Budget) -> list[Hit]:
@@ -115,10 +119,12 @@ class Scanner:
                     if verdict is False:
                         continue
                     if verdict is not True:
-                        sub_start, sub_end = verdict
-                        value = value[sub_start:sub_end]
-                        start, end = start + sub_start, start + sub_end
-                raw.append(Hit(start, end, det.type, det.priority, value))
+                        subs = verdict if isinstance(verdict, list) else [verdict]
+                        for a, b in subs:  # character offsets in an ASCII value
+                            raw.append(Hit(start + a, start + b, det.type, det.priority,
+                                           value[a:b], spans[0][0]))
+                        continue
+                raw.append(Hit(start, end, det.type, det.priority, value, spans[0][0]))
         if not ascii_only and (raw or blobs):
             _bytes_to_chars(data, raw, blobs)
         for det, start, end in blobs:
@@ -139,7 +145,7 @@ class Scanner:
         inner = self._scan(text, depth + 1, budget)
         for hit in inner:
             s, e = span(hit.start, hit.end)
-            hit.start, hit.end = start + s, start + e
+            hit.start, hit.end, hit.context = start + s, start + e, start
         return inner
 
 
@@ -179,7 +185,7 @@ def _bytes_to_chars(
 ) -> None:
     """Convert UTF-8 byte offsets to character offsets, in one pass over ``data``."""
     offsets = sorted({h.start for h in hits} | {h.end for h in hits}
-                     | {b[1] for b in blobs} | {b[2] for b in blobs})
+                     | {h.context for h in hits} | {b[1] for b in blobs} | {b[2] for b in blobs})
     table: dict[int, int] = {}
     prev_b = prev_c = 0
     for off in offsets:
@@ -187,7 +193,7 @@ def _bytes_to_chars(
         prev_b = off
         table[off] = prev_c
     for hit in hits:
-        hit.start, hit.end = table[hit.start], table[hit.end]
+        hit.start, hit.end, hit.context = table[hit.start], table[hit.end], table[hit.context]
     blobs[:] = [(d, table[s], table[e]) for d, s, e in blobs]
 
 

@@ -74,9 +74,10 @@ class StreamFilter:
     def _release(self, cut: int) -> str:
         buf = self._buffer
         hits = self._engine.hits(buf) if self._scan else []
-        for hit in hits:
-            if hit.start < cut < hit.end:
-                cut = hit.start  # never release half a finding
+        for hit in reversed(hits):  # later hits first: moving the cut back may split earlier ones
+            first = min(hit.start, hit.context)
+            if first < cut < hit.end:
+                cut = first  # never release half a finding, nor the context it needs
         restore = self._restore or (lambda text: text)
         out: list[str] = []
         last = 0

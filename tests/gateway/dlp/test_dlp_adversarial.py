@@ -12,7 +12,7 @@ import pytest
 
 from gateway.dlp import DlpEngine
 
-SMALL, LARGE = 128_000, 512_000  # the ratio of sizes is 4
+SMALL, LARGE = 64_000, 512_000  # 8x the input: linear is ~8x the time, quadratic ~64x
 
 
 def _repeat(unit: str) -> Callable[[int], str]:
@@ -50,7 +50,7 @@ INPUTS: dict[str, Callable[[int], str]] = {
 
 def _timed(engine: DlpEngine, text: str) -> float:
     best = float("inf")
-    for _ in range(2):  # best of two: the machine is shared
+    for _ in range(3):  # best of three: the machine is shared
         start = time.perf_counter()
         engine.scan_text(text)
         best = min(best, time.perf_counter() - start)
@@ -63,6 +63,6 @@ def test_scan_time_is_linear_in_input_size(name: str) -> None:
     make = INPUTS[name]
     engine.scan_text(make(1000))  # warm the DFA caches
     small, large = _timed(engine, make(SMALL)), _timed(engine, make(LARGE))
-    # 4x the input may cost at most ~10x the time (linear plus noise), and stays bounded
-    assert large < max(10 * small, 0.05), (name, small, large)
+    # 8x the input may cost at most 20x the time (linear plus noise), and stays bounded
+    assert large < max(20 * small, 0.05), (name, small, large)
     assert large < 15.0, (name, large)

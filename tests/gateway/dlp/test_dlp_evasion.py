@@ -40,6 +40,8 @@ CASES = [
     ("Arabic-Indic digits", "".join(chr(0x0660 + int(c)) for c in CARD), "CREDIT_CARD"),
     ("full-width digits", _fullwidth(CARD), "CREDIT_CARD"),
     ("separators inside the digit run", "4-5-3-9 1.4.8.8 0_3_4_3 6 4 6 7", "CREDIT_CARD"),
+    ("letters posing as digits", "4539 l488 O343 6467", "CREDIT_CARD"),
+    ("letters posing as digits in an SSN", "536-22-l234", "US_SSN"),
     ("zero-width inside digits", "4539\u200b1488\u200b0343\u200b6467", "CREDIT_CARD"),
     ("NFKC e-mail", _fullwidth("jane") + "\uff20" + _fullwidth("example") + "\uff0ecom", "EMAIL"),
     ("combining mark", "ja\u0301ne@example.com", "EMAIL"),
@@ -84,6 +86,11 @@ def test_offset_map_of_mixed_deletions_and_expansions() -> None:
         (6, 7),
     ]
     assert view.span(1, 5) == (2, 5)  # "bfic" covers the ligature once
+
+
+def test_letters_are_folded_only_between_digits() -> None:
+    view = normalize("Hello l0ve 4O12 and 1l1 Oslo ghs_Q73l5Pu", FoldTable())
+    assert view.text == "Hello l0ve 4012 and 111 Oslo ghs_Q73l5Pu" and view.origin is None
 
 
 def test_ascii_text_is_its_own_view() -> None:

@@ -51,8 +51,8 @@ POSITIVES = (
         ("PHONE_NUMBER", "tel: +44 20 7946 0958", "+44 20 7946 0958"),
         ("PHONE_NUMBER", "ruf an: +49 30 901820", "+49 30 901820"),
         ("PHONE_NUMBER", "mobile 07911 123456", "07911 123456"),
-    ("PHONE_NUMBER", "call (555) 555-0123 now", "(555) 555-0123"),
-    ("PHONE_NUMBER", "call 555.867.5309 now", "555.867.5309"),
+        ("PHONE_NUMBER", "call (555) 555-0123 now", "(555) 555-0123"),
+        ("PHONE_NUMBER", "call 555.867.5309 now", "555.867.5309"),
         ("IBAN", "IBAN: GB33BUKB20201555555555.", "GB33BUKB20201555555555"),
         ("IBAN", "pay DE44 5001 0517 5407 3249 31 please", "DE44 5001 0517 5407 3249 31"),
         ("US_SSN", "SSN 536-22-1234", "536-22-1234"),
@@ -170,3 +170,17 @@ def test_phone_regions_are_per_tenant() -> None:
 def test_bare_digit_national_ids_need_a_keyword(country: str, text: str) -> None:
     engine = DlpEngine.from_policy(DlpPolicy(national_ids=(country,)))
     assert engine.scan_text(text).findings == ()
+
+
+def test_cards_next_to_other_numbers_are_all_found(engine: DlpEngine) -> None:
+    a, b = CARDS[0], CARDS[2]  # a Visa and a Mastercard, 16 digits each
+
+    def grouped(card: str) -> str:
+        return " ".join(card[i : i + 4] for i in range(0, 16, 4))
+
+    text = f"ssn 536-22-1234 {grouped(a)} {grouped(b)} 12/27"
+    assert _types(engine, text) == [
+        ("US_SSN", "536-22-1234"),
+        ("CREDIT_CARD", grouped(a)),
+        ("CREDIT_CARD", grouped(b)),
+    ]
