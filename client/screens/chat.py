@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -13,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label
+from textual.worker import Worker
 
 from client.code_blocks import code_blocks
 from client.errors import GatewayError, SignedOutError
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 
 RENDER_WINDOW = 20  # messages rendered when a conversation opens; Ctrl+P shows more
 DEFAULT_TITLE = "New conversation"
+PROVIDER_WAIT = 30.0  # seconds Ctrl+T waits for the app to finish making its tool provider
 
 
 class ChatScreen(Screen[None]):
@@ -401,15 +404,19 @@ class ChatScreen(Screen[None]):
 
     def action_connectors(self) -> None:
         """The connectors screen; a resource or prompt chosen there lands in the prompt."""
-        if any(w.group == "tools" and w.is_running for w in self.app.workers):
-            self.notify("Connectors are still starting; try again in a moment.", timeout=3)
-            return
-        self._open_connectors()
+        starting = [w for w in self.app.workers if w.group == "tools" and w.is_running]
+        if starting:
+            self.notify("Connectors are starting…", timeout=2)
+        self._open_connectors(starting)
 
     @work(thread=True, exclusive=True, group="connectors")
-    def _open_connectors(self) -> None:
+    def _open_connectors(self, starting: list[Worker[None]]) -> None:
         import client.screens.connectors  # noqa: F401  (loads the MCP SDK off the UI thread)
 
+        # The app may still be making its tool provider: wait, so there is only one.
+        deadline = time.monotonic() + PROVIDER_WAIT
+        while any(w.is_running for w in starting) and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.app.call_from_thread(self._push_connectors)
 
     def _push_connectors(self) -> None:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 
 import pytest
 from textual.widgets import DataTable, Input, OptionList
 
 from client.connectors.config import ConnectorConfig
 from client.connectors.provider import ConnectorToolProvider
-from client.screens.approval import ApprovalScreen
+from client.screens.approval import ApprovalScreen, connector_tools
 from client.screens.chat import ChatScreen
 from client.screens.connectors import AddConnectorScreen, ConnectorsScreen
 from client.widgets.prompt_input import PromptInput
@@ -112,6 +113,12 @@ def test_a_resource_chosen_on_the_connectors_screen_lands_in_the_prompt(
     gateway, make_app, everything: ConnectorConfig
 ):
     app = make_app(gateway.url, connectors=[everything.to_dict()])
+
+    def slow_tools(app):  # as `workjet` with connectors, on a slow machine
+        time.sleep(1.5)
+        return connector_tools(app)
+
+    app.config.tool_provider_factory = slow_tools
     before = descendants()
 
     async def run() -> None:
@@ -123,6 +130,9 @@ def test_a_resource_chosen_on_the_connectors_screen_lands_in_the_prompt(
             await wait_until(pilot, lambda: isinstance(app.screen, ConnectorsScreen), 20,
                              what="the connectors screen")
             screen = app.screen
+            await wait_until(pilot, lambda: not any(w.group == "tools" and w.is_running
+                                                    for w in app.workers), what="the provider")
+            assert screen.provider is app.tool_provider  # the app's one, not a second
             await pilot.press("l")
             items = screen.query_one(OptionList)
             await wait_until(pilot, lambda: items.option_count > 5, 30, what="items")
