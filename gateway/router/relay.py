@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import select
 import socket
 import threading
 import time
@@ -42,7 +43,26 @@ class _Reader:
         self.cancelled = False
         self.finished = False  # the upstream stream was read to its end
         self.response: requests.Response | None = None
+        self.batch: list[Any] = []  # events not yet handed over
         self._lock = threading.Lock()
+
+    def _hand_over(self) -> None:
+        if self.batch:
+            self.events.put(self.batch)
+            self.batch = []
+
+    def _chunks(self, response: requests.Response) -> Iterator[bytes]:
+        """The body's chunks; before a read that may wait, hand over what is translated.
+
+        Events from bytes that arrived together go over as one batch (one thread switch
+        instead of one per event); nothing waits behind a read that could block.
+        """
+        connection = getattr(response.raw, "connection", None)
+        sock = getattr(connection, "sock", None)
+        for chunk in iter_body(response):
+            yield chunk
+            if self.batch and not _readable(sock):
+                self._hand_over()
 
     def _first(self, target: Target, response: requests.Response) -> Any:
         """Open the translated stream and wait for its first event (the commit point)."""
@@ -50,7 +70,7 @@ class _Reader:
             if self.cancelled:
                 raise ProviderError(target.endpoint.provider, 0, "cancelled", False)
             self.response = response
-        events = target.endpoint.adapter.stream(iter_body(response))
+        events = target.endpoint.adapter.stream(self._chunks(response))
         try:
             return events, next(events)
         except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
@@ -68,35 +88,38 @@ class _Reader:
             target, response, (events, first) = self.router.open(
                 self.req, self.targets, stream=True, deadline=deadline, first=self._first)
         except ProviderError as err:
-            if not self.cancelled:
-                put(error_event(err))
+            put([] if self.cancelled else [error_event(err)])
             put(_END)
             return
         model = target.model
-        put(MessageStart(id=new_message_id(), model=model.id, provider=model.provider))
+        self.batch.append(MessageStart(id=new_message_id(), model=model.id,
+                                       provider=model.provider))
         try:
             event: UpstreamEvent = first
             while True:
                 if isinstance(event, StreamDone):
                     cost = model.cost(event.input_tokens, event.output_tokens)
-                    put(UsageEvent(event.input_tokens, event.output_tokens, cost))
                     self.finished = True
-                    put(MessageEnd(event.stop_reason))
+                    self.batch.extend((UsageEvent(event.input_tokens, event.output_tokens, cost),
+                                       MessageEnd(event.stop_reason)))
                     break
-                put(event)
+                self.batch.append(event)
+                if event is first:
+                    self._hand_over()  # the first bytes go at once (time to first byte)
                 if time.monotonic() > deadline:
                     raise ProviderError(model.provider, 0, "out of time", False, timeout=True)
                 event = next(events)
         except ProviderError as err:
-            put(error_event(err))
+            self.batch.append(error_event(err))
         except Exception as exc:
             if not self.cancelled:
                 target.endpoint.breaker.failure()
                 reason = str(exc) if isinstance(exc, MalformedUpstreamError) else "ended early"
-                put(error_event(ProviderError(model.provider, -1,
-                                              f"the stream broke off ({reason})", False)))
+                self.batch.append(error_event(ProviderError(
+                    model.provider, -1, f"the stream broke off ({reason})", False)))
         finally:
             response.close()
+            self._hand_over()
             put(_END)
 
     def cancel(self) -> None:
@@ -110,6 +133,16 @@ class _Reader:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
             response.close()
+
+
+def _readable(sock: Any) -> bool:
+    """More bytes are already waiting on the socket (so the next read will not block)."""
+    if sock is None:
+        return False
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return False
 
 
 def error_event(err: ProviderError) -> ErrorEvent:
@@ -132,6 +165,6 @@ def stream(router: Router, req: ChatRequest, targets: tuple[Target, ...],
                 continue
             if item is _END:
                 return
-            yield item
+            yield from item
     finally:
         reader.cancel()
