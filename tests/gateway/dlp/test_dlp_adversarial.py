@@ -25,10 +25,11 @@ def _random(n: int) -> str:
 
 
 def _nested_base64(n: int) -> str:
-    blob = b"token ghp_" + b"A" * 40
-    while len(blob) < n:
-        blob = base64.b64encode(blob) + b" " + base64.b64encode(blob)
-    return blob[:n].decode()
+    """Blobs encoded four times over (deeper than the policy decodes), side by side."""
+    blob = b"token ghp_" + b"A" * 40 + b" mail bob@acme.io"
+    for _ in range(4):
+        blob = base64.b64encode(blob)
+    return _repeat(blob.decode() + " ")(n)
 
 
 INPUTS: dict[str, Callable[[int], str]] = {
@@ -64,5 +65,5 @@ def test_scan_time_is_linear_in_input_size(name: str) -> None:
     engine.scan_text(make(1000))  # warm the DFA caches
     small, large = _timed(engine, make(SMALL)), _timed(engine, make(LARGE))
     # 8x the input may cost at most 20x the time (linear plus noise), and stays bounded
-    assert large < max(20 * small, 0.05), (name, small, large)
+    assert large < max(20 * small, 0.25), (name, small, large)
     assert large < 15.0, (name, large)
