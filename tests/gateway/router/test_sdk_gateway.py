@@ -176,3 +176,31 @@ def test_provider_errors_reach_the_sdk_with_retry_after(oai: openai.OpenAI,
                                     messages=[{"role": "user", "content": "hi"}])
     assert caught.value.response.headers["retry-after"] == "17"
     assert caught.value.body["code"] == "rate_limited"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v1/chat/completions", {"model": "llama-test", "stream": True,
+                              "messages": [{"role": "user", "content": "one two three"}]}),
+    ("/v1/messages", {"model": "gpt-test", "stream": True, "max_tokens": 50,
+                      "messages": [{"role": "user", "content": "one two three"}]}),
+    ("/api/v1/chat", {"model": "claude-test", "stream": True, "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "one two three"}]}]}),
+])
+def test_every_door_relays_text_as_it_arrives(gateway: tuple[GatewayServer, str],
+                                              upstreams: Upstreams, path: str,
+                                              body: dict[str, Any]) -> None:
+    server, key = gateway
+    for emu in (upstreams.openai, upstreams.anthropic, upstreams.ollama):
+        emu.state.push(Behaviour(chunk_delay=0.15, pieces=8))
+    started = time.monotonic()
+    response = requests.post(server.url + path, json=body, stream=True, timeout=10,
+                             headers={"Authorization": f"Bearer {key}"})
+    lines = response.iter_lines()
+    first_text = next(line for line in lines if b"text_delta" in line
+                      or (b'"content": "' in line and b'"content": ""' not in line))
+    seen_at = time.monotonic() - started
+    rest = list(lines)
+    total = time.monotonic() - started
+    assert seen_at < 0.6 and total > 1.0  # the first words came long before the last
+    assert any(b"[DONE]" in x or b"message_stop" in x or b"message_end" in x for x in rest)
+    assert first_text
