@@ -101,6 +101,10 @@ class EventStream:
                     yield parse_event(payload)
         except StreamFormatError as exc:
             raise GatewayProtocolError(str(exc)) from exc
+        except AttributeError:
+            if self._closed.is_set():
+                return  # urllib3 drops its file object on close; a read racing it lands here
+            raise
         except (requests.RequestException, OSError, ValueError) as exc:
             if self._closed.is_set():
                 return  # we closed it: not an error
