@@ -107,11 +107,18 @@ class Authenticator:
 
 
 def bearer_credential() -> str | None:
+    """The credential from ``Authorization: Bearer``, else from Anthropic's ``x-api-key``.
+
+    Anthropic's SDKs and tools send the key in ``x-api-key``; accepting it lets them use the
+    gateway's ``/v1/messages`` unmodified. Like a bearer token it is a header a browser never
+    adds by itself, so it needs no CSRF protection.
+    """
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    api_key = request.headers.get("X-Api-Key", "").strip()
+    return api_key or None
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -237,3 +237,13 @@ def assert_error_body_503(response: TestResponse) -> dict[str, Any]:
     assert body["status"] == "unavailable"
     assert body["error"]["code"] == "service_unavailable"
     return body
+
+
+def test_anthropic_style_x_api_key_header_authenticates(
+    client: FlaskClient, principal: Provisioned
+) -> None:
+    response = client.get("/api/v1/me", headers={"x-api-key": principal.key})
+    assert response.status_code == 200
+    assert response.get_json()["user"]["email"] == "owner@acme.test"
+    wrong = client.get("/api/v1/me", headers={"x-api-key": principal.key[:-2] + "zz"})
+    assert_error_body(wrong, 401, "unauthenticated")
