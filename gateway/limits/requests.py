@@ -29,7 +29,7 @@ from gateway.auth.principal import Principal, optional_principal
 from gateway.budgets import LimitStorageDown, StorageHealth
 from gateway.errors import ApiError, TooManyRequests, error_response
 from gateway.limits.policy import EffectiveLimits, Policies, Scope
-from gateway.limits.storage import SnapshotRedisStorage
+from gateway.limits.storage import InlineExpiryMemoryStorage, SnapshotRedisStorage
 from gateway.services import Services
 
 log = logging.getLogger("workjet.limits")
@@ -125,6 +125,10 @@ def build_limiter(app: Flask, services: Services, policies: Policies,
     if snapshots is not None:  # the same Redis, answering the headers from each hit
         limiter._storage = snapshots
         limiter._limiter = SlidingWindowCounterRateLimiter(snapshots)
+    elif uri.startswith("memory://"):  # the same counting, without a thread per request
+        memory = InlineExpiryMemoryStorage(uri)
+        limiter._storage = memory
+        limiter._limiter = SlidingWindowCounterRateLimiter(memory)
     limiter.request_filter(lambda: not is_limited_path(request.path))
 
     def on_exceeded(exc: RateLimitExceeded) -> Response:

@@ -1,5 +1,5 @@
-"""Redis storage for Flask-Limiter that answers the RateLimit-* headers without a second
-round trip.
+"""Storages for Flask-Limiter: Redis answering the RateLimit-* headers without a second
+round trip, and an in-process one that starts no thread per request.
 
 Its sliding-window acquire runs limits' own algorithm in one Lua script that also returns
 the window it saw, and remembers that snapshot for the calling thread; reading the
@@ -10,9 +10,10 @@ asking Redis again. Snapshots are dropped at the start of every request.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
-from limits.storage import RedisStorage
+from limits.storage import MemoryStorage, RedisStorage
 
 Window = tuple[int, float, int, float]  # previous count, its TTL s, current count, its TTL s
 
@@ -86,3 +87,31 @@ class SnapshotRedisStorage(RedisStorage):
             return seen
         window: Window = super().get_sliding_window(key, expiry)
         return window
+
+
+class InlineExpiryMemoryStorage(MemoryStorage):
+    """limits' ``MemoryStorage`` without a thread per request.
+
+    The stock storage schedules a 10 ms ``threading.Timer`` on every write whenever the
+    previous one has run, so a gateway under steady traffic starts a new thread for almost
+    every request (about 0.1 ms of CPU each). Here expired entries are swept inline instead,
+    at most once per ``SWEEP_INTERVAL`` seconds; reads already ignore expired counters.
+    """
+
+    SWEEP_INTERVAL = 1.0
+
+    def __init__(self, uri: str | None = None, **options: Any) -> None:
+        super().__init__(uri, **options)
+        self.timer.cancel()  # the constructor's timer; sweeping is inline from here on
+        self._next_sweep = 0.0
+        self._sweep_lock = threading.Lock()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # overrides the name-mangled method
+        now = time.monotonic()
+        if now < self._next_sweep or not self._sweep_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_sweep = now + self.SWEEP_INTERVAL
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+        finally:
+            self._sweep_lock.release()
