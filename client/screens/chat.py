@@ -132,6 +132,9 @@ class ChatScreen(Screen[None]):
                                    len(conversation.messages))
         await container.mount_all(views)
         self._update_header()
+        # Markdown renders after mounting, so the final height comes later (much later on a
+        # busy machine): anchoring keeps the end in view as it grows, until the person scrolls.
+        container.anchor()
         container.scroll_end(animate=False)
         self._copy_index = 0
 
