@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from gateway.api.body import json_body
+from gateway.audit.ext import record_event
 from gateway.auth.principal import current_principal, require_role
 from gateway.errors import ValidationFailed
 from gateway.limits.policy import changed_overrides
@@ -54,4 +55,5 @@ def patch_limits() -> Response:
         raise ValidationFailed(f"Invalid limits: {exc}") from None
     scope.set_limit_overrides(updated)
     services().budgets.policies.invalidate(p.tenant_id)
+    record_event("limits_changed")
     return jsonify(describe(p.tenant_id, p.tenant_name))

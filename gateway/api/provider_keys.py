@@ -7,10 +7,10 @@ an audited admin event.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from gateway.api.body import json_body
-from gateway.audit.records import admin_record
+from gateway.audit.ext import record_event
 from gateway.auth.principal import current_principal, require_role
 from gateway.errors import Conflict, NotFound, ValidationFailed
 from gateway.router.catalog import PROVIDERS
@@ -31,14 +31,6 @@ def _provider(name: str) -> str:
     return name
 
 
-def _audit(event: str) -> None:
-    p = current_principal()
-    services().audit.record(admin_record(
-        event=event, tenant_id=p.tenant_id, request_id=g.get("request_id", ""),
-        user_id=p.user_id, principal_id=p.credential_id,
-        client_address=request.remote_addr or "", endpoint=request.path))
-
-
 @bp.get("/provider-keys")
 @require_role("admin")
 def list_keys() -> Response:
@@ -56,7 +48,7 @@ def set_key(provider: str) -> Response:
         raise ValidationFailed(f"Invalid request: api_key: give the provider key, 1 to "
                                f"{MAX_KEY_CHARS} printable characters without spaces.")
     p = current_principal()
-    _audit("provider_key_set")
+    record_event("provider_key_set")
     try:
         _store().set(p.tenant_id, provider, key, p.user_id)
     except KeysDisabledError:
@@ -69,7 +61,7 @@ def set_key(provider: str) -> Response:
 @require_role("admin")
 def remove_key(provider: str) -> Response:
     provider = _provider(provider)
-    _audit("provider_key_removed")
+    record_event("provider_key_removed")
     if not _store().remove(current_principal().tenant_id, provider):
         raise NotFound(f"Your tenant has no {provider} key.")
     return Response(status=204)

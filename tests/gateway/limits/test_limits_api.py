@@ -168,3 +168,22 @@ def test_cli_tenant_limits(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "--daily-budget takes an amount" in bad.stderr
     missing = cli("tenant", "limits", "nope")
     assert missing.returncode == 1 and "no tenant named 'nope'" in missing.stderr
+
+
+def test_changing_limits_is_an_audited_admin_event(
+    limited_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    from gateway.audit.sinks import FileSink
+    from tests.gateway.audit.support import stored_lines
+
+    app = limited_app()
+    owner = provision(app.extensions["workjet"].store, "acme", "own@acme.test", "owner")
+    response = app.test_client().patch("/api/v1/limits", headers=bearer(owner),
+                                       json={"tokens_per_minute": 5000})
+    assert response.status_code == 200
+    assert app.extensions["workjet"].audit.flush()
+    events = [line for line in stored_lines(FileSink(tmp_path / "audit"), owner.tenant_id)
+              if line["kind"] == "admin"]
+    assert [(e["event"], e["user_id"], e["principal_id"]) for e in events] == [
+        ("limits_changed", owner.user_id, owner.key_id)
+    ]
