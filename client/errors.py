@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from dataclasses import replace
 
 from shared.errors import ErrorDetail
 
@@ -64,6 +65,8 @@ def describe(detail: ErrorDetail, gateway_url: str, *, retry_after: float | None
     """The person-facing message for an error the gateway reported."""
     ref = f" (request id {detail.request_id})" if detail.request_id else ""
     code = detail.code
+    # the gateway's messages are sentences; ours follow them, so drop their final stop
+    detail = replace(detail, message=detail.message.rstrip().rstrip("."))
     if code == "unauthenticated":
         return (
             f"You are signed out of {gateway_url}: {detail.message}. "
