@@ -129,7 +129,19 @@ def build_limiter(app: Flask, services: Services, policies: Policies,
         memory = InlineExpiryMemoryStorage(uri)
         limiter._storage = memory
         limiter._limiter = SlidingWindowCounterRateLimiter(memory)
-    limiter.request_filter(lambda: not is_limited_path(request.path))
+    def no_limit_applies() -> bool:
+        # Skips Flask-Limiter's resolving of all four limits when none of them counts
+        # this request (0 = unlimited): the same answer, without its per-request work.
+        if not is_limited_path(request.path):
+            return True
+        effective: EffectiveLimits | None = g.get("limits_effective")
+        if effective is None:  # no principal: only the client address's limit applies
+            return settings.ratelimit_anonymous_per_minute <= 0
+        return (effective.key.requests_per_minute <= 0
+                and effective.user.requests_per_minute <= 0
+                and effective.tenant.requests_per_minute <= 0)
+
+    limiter.request_filter(no_limit_applies)
 
     def on_exceeded(exc: RateLimitExceeded) -> Response:
         return _exceeded_response(limiter, exc)
