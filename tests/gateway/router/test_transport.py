@@ -133,3 +133,17 @@ def test_redirects_are_not_followed_and_cookies_not_kept(catalog_path: str) -> N
         router.close()
     finally:
         server.shutdown()
+
+
+def test_a_closed_connection_pool_is_replaced(tls13: Emulator, ca_file: str,
+                                               catalog_path: str) -> None:
+    # The adapters remember each URL's pool; one closed under them must not be reused.
+    router = router_for(tls13.url, catalog_path, router_ca_bundle=ca_file)
+    targets = router.plan("gpt-test", "t", "acme")
+    for _ in range(2):
+        assert router.complete(ASK, targets).content == (
+            TextPart("Hello from gpt-up. You said: hi"),)
+    router.endpoints["openai"].session.close()  # closes every pool of its adapters
+    assert router.complete(ASK, targets).content == (TextPart("Hello from gpt-up. You said: hi"),)
+    assert len(tls13.state.requests) == 3
+    router.close()
