@@ -150,8 +150,10 @@ def main() -> None:
                 "WORKJET_OPENAI_API_KEY": KEY,
                 "WORKJET_ROUTER_CATALOG": str(work / "catalog.json"),
                 "WORKJET_THREADS": "64",
-                "WORKJET_RATELIMIT_KEY_PER_MINUTE": "0", "WORKJET_RATELIMIT_USER_PER_MINUTE": "0",
-                "WORKJET_RATELIMIT_TENANT_PER_MINUTE": "0"})
+                # limits on (counted every request) but too high to refuse: "everything on"
+                **{f"WORKJET_RATELIMIT_{scope}_PER_MINUTE": str(10**9)
+                   for scope in ("KEY", "USER", "TENANT")},
+                "WORKJET_BUDGET_TENANT_TOKENS_PER_MINUTE": str(10**12)})
             (work / f"gw{latency}").mkdir(exist_ok=True)
             gw.start()
             token = provision(gw.store, "bench", "bench@bench.test", "member").key
