@@ -52,7 +52,8 @@ def principal_or_none() -> Principal | None:
     return principal
 
 
-def _identify(policies: Policies, storage: SnapshotRedisStorage | None) -> None:
+def _identify(policies: Policies,
+              storage: SnapshotRedisStorage | InlineExpiryMemoryStorage | None) -> None:
     """Resolve the caller and its limits before Flask-Limiter runs: anything failing inside
     Flask-Limiter's hook would be taken for a storage failure (and, failing open, make it
     count in process). Views reuse the resolved principal."""
@@ -102,7 +103,9 @@ def build_limiter(app: Flask, services: Services, policies: Policies,
     options: dict[str, Any] = {"socket_timeout": 1, "socket_connect_timeout": 1,
                                "wrap_exceptions": True}
     snapshots = SnapshotRedisStorage(uri, **options) if uri.startswith(SNAPSHOT_SCHEMES) else None
-    app.before_request(lambda: _identify(policies, snapshots))  # before Flask-Limiter's hook
+    memory = InlineExpiryMemoryStorage(uri) if uri.startswith("memory://") else None
+    windows = snapshots if snapshots is not None else memory
+    app.before_request(lambda: _identify(policies, windows))  # before Flask-Limiter's hook
     limits = [
         ApplicationLimit(limit_provider=per_minute(scope), key_function=subject(scope),
                          scope="requests")
@@ -125,8 +128,7 @@ def build_limiter(app: Flask, services: Services, policies: Policies,
     if snapshots is not None:  # the same Redis, answering the headers from each hit
         limiter._storage = snapshots
         limiter._limiter = SlidingWindowCounterRateLimiter(snapshots)
-    elif uri.startswith("memory://"):  # the same counting, without a thread per request
-        memory = InlineExpiryMemoryStorage(uri)
+    elif memory is not None:  # the same counting, without a thread per request
         limiter._storage = memory
         limiter._limiter = SlidingWindowCounterRateLimiter(memory)
     def no_limit_applies() -> bool:

@@ -4,13 +4,15 @@ round trip, and an in-process one that starts no thread per request.
 Its sliding-window acquire runs limits' own algorithm in one Lua script that also returns
 the window it saw, and remembers that snapshot for the calling thread; reading the
 window for the same key afterwards (for the headers) uses the snapshot once instead of
-asking Redis again. Snapshots are dropped at the start of every request.
+asking Redis again; the in-process storage keeps the same snapshots. Snapshots are dropped
+at the start of every request.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from math import floor
 from typing import Any
 
 from limits.storage import MemoryStorage, RedisStorage
@@ -105,6 +107,7 @@ class InlineExpiryMemoryStorage(MemoryStorage):
         self.timer.cancel()  # the constructor's timer; sweeping is inline from here on
         self._next_sweep = 0.0
         self._sweep_lock = threading.Lock()
+        self._local = threading.local()
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # overrides the name-mangled method
         now = time.monotonic()
@@ -115,3 +118,44 @@ class InlineExpiryMemoryStorage(MemoryStorage):
             self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
         finally:
             self._sweep_lock.release()
+
+    # Like the Redis storage, each acquisition remembers the window it saw for the calling
+    # thread, so the RateLimit-* headers need no second look at the counters.
+
+    def forget_windows(self) -> None:
+        self._local.windows = {}
+
+    def _windows(self) -> dict[str, Window]:
+        windows: dict[str, Window] | None = getattr(self._local, "windows", None)
+        if windows is None:
+            windows = self._local.windows = {}
+        return windows
+
+    def acquire_sliding_window_entry(
+        self, key: str, limit: int, expiry: int, amount: int = 1
+    ) -> bool:
+        # limits' MemoryStorage algorithm, keeping the counts it read or wrote.
+        if amount > limit:
+            return False
+        now = time.time()
+        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
+        previous_count, previous_ttl, current_count, current_ttl = (
+            self._get_sliding_window_info(previous_key, current_key, expiry, now)
+        )
+        acquired = floor(previous_count * previous_ttl / expiry + current_count) + amount <= limit
+        if acquired:
+            current_count = self.incr(current_key, 2 * expiry, amount=amount)
+            if floor(previous_count * previous_ttl / expiry + current_count) > limit:
+                # another thread won the race: take the hit back and refuse this one
+                self.decr(current_key, amount)
+                current_count -= amount
+                acquired = False
+        self._windows()[key] = (previous_count, previous_ttl, current_count, current_ttl)
+        return acquired
+
+    def get_sliding_window(self, key: str, expiry: int) -> Window:
+        seen = self._windows().pop(key, None)
+        if seen is not None:
+            return seen
+        window: Window = super().get_sliding_window(key, expiry)
+        return window

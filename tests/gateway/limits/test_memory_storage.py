@@ -34,3 +34,19 @@ def test_expired_entries_are_swept_inline() -> None:
     storage.incr("other", expiry=60)  # any write sweeps what has expired
     assert "short" not in storage.storage
     assert storage.get("other") == 1
+
+
+def test_window_after_a_hit_is_the_one_it_saw_and_matches_the_counters() -> None:
+    storage = InlineExpiryMemoryStorage("memory://")
+    limiter = SlidingWindowCounterRateLimiter(storage)
+    limit = RateLimitItemPerSecond(100)  # a wide window: no rollover during the test
+    for _ in range(3):
+        storage.forget_windows()  # as at the start of each request
+        assert limiter.hit(limit, "k")
+    _, remaining = limiter.get_window_stats(limit, "k")  # from the last hit's snapshot
+    assert remaining == 97
+    _, remaining = limiter.get_window_stats(limit, "k")  # snapshot used up: the counters
+    assert remaining == 97
+    storage.forget_windows()
+    other = InlineExpiryMemoryStorage("memory://")  # a second worker's view of its own hits
+    assert SlidingWindowCounterRateLimiter(other).get_window_stats(limit, "k")[1] == 100
