@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from limits import RateLimitItemPerSecond
+from limits import RateLimitItemPerMinute
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from gateway.limits.storage import InlineExpiryMemoryStorage
@@ -14,7 +14,9 @@ from gateway.limits.storage import InlineExpiryMemoryStorage
 def test_counts_exactly_and_starts_no_threads() -> None:
     storage = InlineExpiryMemoryStorage("memory://")
     limiter = SlidingWindowCounterRateLimiter(storage)
-    limit = RateLimitItemPerSecond(5)
+    # A minute, not a second: 8 hits over ~0.12 s crossed a 1 s window's boundary in about
+    # one run of twelve, and the sliding window then rightly let a sixth through.
+    limit = RateLimitItemPerMinute(5)
     storage.timer.join()  # the constructor's timer, cancelled
     threads_before = threading.active_count()
     outcomes, threads_after_hits = [], []
@@ -39,7 +41,7 @@ def test_expired_entries_are_swept_inline() -> None:
 def test_window_after_a_hit_is_the_one_it_saw_and_matches_the_counters() -> None:
     storage = InlineExpiryMemoryStorage("memory://")
     limiter = SlidingWindowCounterRateLimiter(storage)
-    limit = RateLimitItemPerSecond(100)  # a wide window: no rollover during the test
+    limit = RateLimitItemPerMinute(100)  # a wide window: a rollover mid-test is unlikely
     for _ in range(3):
         storage.forget_windows()  # as at the start of each request
         assert limiter.hit(limit, "k")
