@@ -11,6 +11,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from gateway.periodic import PeriodicFlush
+
 log = logging.getLogger("workjet.auth")
 
 DEFAULT_FLUSH_INTERVAL = 60.0
@@ -21,28 +23,13 @@ class LastUsedRecorder:
         self, write: Callable[[dict[str, int]], None], interval: float = DEFAULT_FLUSH_INTERVAL
     ) -> None:
         self._write = write
-        self._interval = interval
         self._pending: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = PeriodicFlush("workjet-last-used", interval, self.flush)
 
     def record(self, key_id: str, when: int) -> None:
         self._pending[key_id] = when  # a dict store is atomic under the GIL
-        if self._thread is None:
-            self._start()
-
-    def _start(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="workjet-last-used", daemon=True
-                )
-                self._thread.start()
-
-    def _run(self) -> None:
-        while not self._wake.wait(self._interval):
-            self.flush()
+        self._loop.ensure_started()
 
     def flush(self) -> None:
         with self._lock:
@@ -58,5 +45,5 @@ class LastUsedRecorder:
                     self._pending.setdefault(key_id, when)
 
     def close(self) -> None:
-        self._wake.set()
+        self._loop.stop()
         self.flush()

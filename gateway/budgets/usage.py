@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from gateway.periodic import PeriodicFlush
 from gateway.store.limits_scope import UsageDelta
 
 log = logging.getLogger("workjet.usage")
@@ -29,12 +30,10 @@ def utc_day(at: float | None = None) -> str:
 class UsageRecorder:
     def __init__(self, write: Writer, interval: float) -> None:
         self._write = write
-        self._interval = interval
         self._pending: dict[_Key, list[int]] = {}
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = PeriodicFlush("workjet-usage", interval, self.flush)
 
     def add(
         self, tenant_id: str, user_id: str, model: str,
@@ -50,20 +49,7 @@ class UsageRecorder:
                 totals[1] += input_tokens
                 totals[2] += output_tokens
                 totals[3] += cost_micros
-        if self._thread is None:
-            self._start()
-
-    def _start(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="workjet-usage", daemon=True
-                )
-                self._thread.start()
-
-    def _run(self) -> None:
-        while not self._wake.wait(self._interval):
-            self.flush()
+        self._loop.ensure_started()
 
     def flush(self) -> None:
         """Write what is pending; on failure keep it for the next attempt."""
@@ -93,5 +79,5 @@ class UsageRecorder:
                 totals[3] += d.cost_micros
 
     def close(self) -> None:
-        self._wake.set()
+        self._loop.stop()
         self.flush()
