@@ -36,7 +36,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(overrides)
     _configure_logging(settings.log_level)
 
-    store = Store(settings.database_url)
+    # every request thread may hold one connection; the batched writers one more each
+    store = Store(settings.database_url, pool_size=settings.threads + 2)
     last_used = LastUsedRecorder(store.touch_api_keys)
     services = Services(
         settings=settings,
