@@ -81,7 +81,7 @@ def prepare(req: ChatRequest, endpoint: str) -> Prepared:
             check_chat_request(req)
         except ValidationError as exc:
             raise ValidationFailed(f"Invalid request: {exc}") from None
-        # Request-rate limits run before the view (Flask-Limiter); the tenant's model
+        # Request-rate limits run before the view (gateway.limits); the tenant's model
         # allow-list and aliases are the policy step.
         p.targets = p.router.plan(req.model, principal.tenant_id, principal.tenant_name)
         if svc.dlp is not None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from flask import Blueprint, Response, jsonify
-from flask_limiter.util import get_remote_address
+from flask import Blueprint, Response, jsonify, request
 
 from gateway.api.body import json_body
 from gateway.audit.ext import record_event
@@ -89,7 +88,7 @@ def device_start() -> tuple[Response, int]:
     client_name = _string_field(json_body(), "client_name", MAX_CLIENT_NAME)
     if any(ord(ch) < 0x20 for ch in client_name):
         raise ValidationFailed("Invalid request: client_name has control characters.")
-    throttle("device-issue", DEVICE_ISSUE_LIMIT, f"addr:{get_remote_address()}")
+    throttle("device-issue", DEVICE_ISSUE_LIMIT, f"addr:{request.remote_addr or '-'}")
     issued = issue_device_code(
         services().store, client_name, ttl=settings.device_code_ttl,
         interval=settings.device_poll_interval, pepper=settings.api_key_pepper,
@@ -105,7 +104,7 @@ def device_start() -> tuple[Response, int]:
 @bp.post("/device/token")
 def device_token() -> Response:
     device_code = _string_field(json_body(), "device_code", 100)
-    throttle("device-poll", DEVICE_POLL_LIMIT, f"addr:{get_remote_address()}")
+    throttle("device-poll", DEVICE_POLL_LIMIT, f"addr:{request.remote_addr or '-'}")
     settings = services().settings
     store = services().store
     result = store.poll_device(

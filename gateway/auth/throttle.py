@@ -1,6 +1,6 @@
 """Throttling of guessable inputs (device user codes) in the limiter's shared storage.
 
-The counters live where Flask-Limiter keeps its own (memory, or Redis for several
+The counters live where the request limits keep theirs (memory, or Redis for several
 workers and hosts), so a guesser cannot spread attempts over workers.
 """
 

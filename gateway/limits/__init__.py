@@ -1,4 +1,4 @@
-"""Request rate limits (Flask-Limiter) and token/spend budgets, wired into the app.
+"""Request rate limits and token/spend budgets, wired into the app.
 
 Storage is ``memory://`` for one process, ``redis://`` for several workers or hosts
 (``WORKJET_RATELIMIT_STORAGE_URI``); in-process storage with more than one worker is
@@ -7,20 +7,19 @@ reached, ``WORKJET_RATELIMIT_FAIL_MODE`` decides: ``closed`` answers 503, ``open
 counts in this process until Redis returns. Either way it is logged, and ``/readyz``
 names the failed ``ratelimit_storage``.
 
-``services.limiter`` is the Flask-Limiter extension; ``services.budgets`` the
+``services.limiter`` is the ``gateway.limits.requests.RequestLimiter``; ``services.budgets`` the
 ``gateway.budgets.Budgets`` (``reserve(principal, estimated_tokens, max_cost, model=)``).
 """
 
 from __future__ import annotations
 
 from flask import Flask
-from flask_limiter import Limiter
 
 from gateway.budgets import Budgets, StorageHealth, UsageRecorder
 from gateway.budgets.counters import Counters
 from gateway.config import ConfigError, Settings
 from gateway.limits.policy import Policies
-from gateway.limits.requests import SNAPSHOT_SCHEMES, build_limiter
+from gateway.limits.requests import SNAPSHOT_SCHEMES, RequestLimiter, build_limiter
 from gateway.services import Services
 
 __all__ = ["check_workers", "in_process_refusal", "init_app", "is_in_process"]
@@ -61,7 +60,7 @@ class LimitStorageUnreachable(RuntimeError):
     """Named in ``/readyz``: the rate-limit storage (Redis) does not answer."""
 
 
-def _check_storage(limiter: Limiter) -> None:
+def _check_storage(limiter: RequestLimiter) -> None:
     if not limiter.storage.check():
         raise LimitStorageUnreachable("the rate-limit storage does not answer")
 

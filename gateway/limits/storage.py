@@ -1,4 +1,4 @@
-"""Storages for Flask-Limiter: Redis answering the RateLimit-* headers without a second
+"""Storages for the request limits: Redis answering the RateLimit-* headers without a second
 round trip, and an in-process one that starts no thread per request.
 
 Its sliding-window acquire runs limits' own algorithm in one Lua script that also returns

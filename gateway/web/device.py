@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import redirect, request, url_for
-from flask_limiter.util import get_remote_address
 from sqlalchemy.engine import Row
 from werkzeug.wrappers import Response
 
@@ -33,7 +32,7 @@ def _lookup(entered: str, principal: Principal) -> tuple[str | None, Row[Any] | 
     settings = services().settings
     throttle(
         "device-verify", settings.device_verify_limit,
-        f"addr:{get_remote_address()}", f"session:{principal.credential_id}",
+        f"addr:{request.remote_addr or '-'}", f"session:{principal.credential_id}",
     )
     user_code = normalise_user_code(entered)
     if user_code is None:

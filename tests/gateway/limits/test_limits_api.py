@@ -37,7 +37,7 @@ def test_owner_changes_limits_and_they_apply_at_once(limited_app: Callable[..., 
     body = changed.get_json()
     assert body["overrides"]["requests_per_minute"] == 2
     assert body["effective"]["tenant"]["daily_budget"] == 7.5
-    # a new limit value counts afresh (Flask-Limiter keys a window by its limit)
+    # a new limit value counts afresh (a window is keyed by its limit)
     assert [client.get("/api/v1/me", headers=bearer(owner)).status_code for _ in range(2)] \
         == [200, 200]
     refused = client.get("/api/v1/me", headers=bearer(owner))

@@ -128,7 +128,7 @@ def test_redis_down_fails_open_counting_in_process_then_recovers(
     assert [me().status_code for _ in range(4)] == [200, 200, 200, 429]
     assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 503
     redis.start()
-    deadline = time.monotonic() + 40  # Flask-Limiter re-checks Redis with backoff 1, 2, 4... s
+    deadline = time.monotonic() + 40  # the limiter re-checks Redis with backoff 2, 4, 8... s
     while not redis.client().keys("*LIMITER*"):
         assert time.monotonic() < deadline, "the gateway never went back to Redis"
         me()
