@@ -1,13 +1,17 @@
 """Streaming through the router: shared events as the provider's bytes arrive.
 
-A reader thread sends the upstream request (with the router's fallbacks), translates the
-provider's stream and hands each event over a queue; the caller's generator yields them
-as they come, and ``None`` after ``keepalive`` seconds of silence so the SSE writer can
-send a keep-alive comment (which is also how a vanished client is noticed during a long
-silence). Closing the generator (the client went away) shuts the upstream socket at once.
+Opening a stream (sending with the router's fallbacks, up to the provider's first
+translated event, the commit point) runs on a reader thread while the request's thread
+yields ``None`` every ``keepalive`` seconds, so the SSE writer sends keep-alive comments
+to a client waiting on a slow provider. Fallback happens only in that phase: nothing
+reaches the client before the first event.
 
-Fallback happens only before the first event: the attempt is committed when the
-provider's first translated event has arrived, and nothing reaches the client before.
+From the first event on, the request's own thread reads and translates the rest: one
+thread, no hand-over per event. Before each read that would wait, it watches the socket;
+every ``keepalive`` seconds of provider silence becomes ``IDLE`` in the chunk stream and
+``None`` here (a keep-alive comment, also how a vanished client is noticed). Closing the
+generator (the client went away) closes the upstream connection at once; a stream read
+to its end gives its connection back to the pool.
 """
 
 from __future__ import annotations
@@ -16,63 +20,128 @@ import contextlib
 import queue
 import select
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 import urllib3
 
 from gateway.router.errors import ProviderError, api_error
-from gateway.router.providers.base import MalformedUpstreamError, StreamDone, UpstreamEvent
+from gateway.router.providers.base import (
+    IDLE,
+    Idle,
+    MalformedUpstreamError,
+    StreamDone,
+    UpstreamEvent,
+)
 from gateway.router.router import Router, Target, iter_body, new_message_id, transport_error
 from shared.chat import ChatRequest
 from shared.errors import ErrorDetail
 from shared.events import ErrorEvent, MessageEnd, MessageStart, StreamEvent, UsageEvent
 
-_END = object()
+DRAIN_BYTES = 64 * 1024  # read at most this much past a stream's last event to reuse its socket
+DRAIN_WAIT = 0.25  # seconds to wait for the body's last bytes (the closing chunk)
 
 
-class _Reader:
-    def __init__(self, router: Router, req: ChatRequest, targets: tuple[Target, ...]) -> None:
+@dataclass
+class _Body:
+    """A provider's response body as chunks, with ``IDLE`` during silences."""
+
+    response: requests.Response
+    keepalive: float
+    chunks: Iterator[bytes] | None = None
+    finished: bool = False  # the provider's last event has been read
+
+    def __post_init__(self) -> None:
+        # http.client's buffered reader (bytes already read from the socket wait there) and
+        # the socket under it: the connection lets go of it when the response will close it
+        self.buffer = _buffer(self.response)
+        self.sock = _socket(self.response)
+
+    def __iter__(self) -> Iterator[bytes | Idle]:
+        self.chunks = iter_body(self.response)
+        for chunk in self.chunks:
+            yield chunk
+            while not self.ready(self.keepalive):
+                yield IDLE
+
+    def ready(self, wait: float) -> bool:
+        """More of the body can be read without waiting (or arrived within ``wait`` s)."""
+        if self.sock is None or self.buffer is None:
+            return True  # nothing to watch: read (and wait) as requests would
+        try:
+            if self._buffered():
+                return True
+            return bool(select.select([self.sock], [], [], wait)[0])
+        except (OSError, ValueError):
+            return True  # the read reports what went wrong
+
+    def _buffered(self) -> bool:
+        """Bytes wait in the reader's buffer or on the socket (asked without blocking)."""
+        assert self.sock is not None and self.buffer is not None
+        timeout = self.sock.gettimeout()
+        self.sock.settimeout(0)
+        try:
+            return bool(self.buffer.peek(1))  # one non-blocking read at most
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return False
+        finally:
+            self.sock.settimeout(timeout)
+
+    def drain(self) -> None:
+        """Read what follows the last event (``[DONE]``, the closing chunk) so the
+        connection goes back to the pool: a new connection per stream costs more CPU
+        than the rest of the relay."""
+        if self.chunks is None:
+            return
+        left = DRAIN_BYTES
+        with contextlib.suppress(Exception):  # a broken ending only costs this connection
+            while left > 0 and self.ready(DRAIN_WAIT):
+                chunk = next(self.chunks, None)
+                if chunk is None:
+                    return  # the whole body is read: urllib3 has pooled the connection
+                left -= len(chunk)
+
+
+@dataclass
+class _Opened:
+    target: Target
+    body: _Body
+    events: Iterator[UpstreamEvent | Idle]
+    first: UpstreamEvent
+
+
+class _Opener:
+    """The reader thread's part: open the stream and read up to its first event."""
+
+    def __init__(self, router: Router, req: ChatRequest, targets: tuple[Target, ...],
+                 keepalive: float) -> None:
         self.router = router
         self.req = req
         self.targets = targets
-        self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.keepalive = keepalive
+        self.deadline = time.monotonic() + router.timeouts.total
+        self.results: queue.SimpleQueue[_Opened | ProviderError] = queue.SimpleQueue()
         self.cancelled = False
-        self.finished = False  # the upstream stream was read to its end
-        self.response: requests.Response | None = None
-        self.batch: list[Any] = []  # events not yet handed over
+        self.response: requests.Response | None = None  # the one being opened
         self._lock = threading.Lock()
 
-    def _hand_over(self) -> None:
-        if self.batch:
-            self.events.put(self.batch)
-            self.batch = []
-
-    def _chunks(self, response: requests.Response) -> Iterator[bytes]:
-        """The body's chunks; before a read that may wait, hand over what is translated.
-
-        Events from bytes that arrived together go over as one batch (one thread switch
-        instead of one per event); nothing waits behind a read that could block.
-        """
-        connection = getattr(response.raw, "connection", None)
-        sock = getattr(connection, "sock", None)
-        for chunk in iter_body(response):
-            yield chunk
-            if self.batch and not _readable(sock):
-                self._hand_over()
-
-    def _first(self, target: Target, response: requests.Response) -> Any:
-        """Open the translated stream and wait for its first event (the commit point)."""
+    def _first(self, target: Target, response: requests.Response) -> tuple[Any, Any]:
         with self._lock:
             if self.cancelled:
                 raise ProviderError(target.endpoint.provider, 0, "cancelled", False)
             self.response = response
-        events = target.endpoint.adapter.stream(self._chunks(response))
+        body = _Body(response, self.keepalive)
+        events = target.endpoint.adapter.stream(body)
         try:
-            return events, next(events)
+            first = next(events)
+            while isinstance(first, Idle):  # the client gets keep-alives meanwhile
+                first = next(events)
+            return body, (events, first)
         except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
             target.endpoint.breaker.failure()
             raise transport_error(target.endpoint.provider, exc) from None
@@ -82,67 +151,52 @@ class _Reader:
                                 True) from None
 
     def run(self) -> None:
-        put = self.events.put
-        deadline = time.monotonic() + self.router.timeouts.total
+        result: _Opened | ProviderError
         try:
-            target, response, (events, first) = self.router.open(
-                self.req, self.targets, stream=True, deadline=deadline, first=self._first)
+            target, _, (body, (events, first)) = self.router.open(
+                self.req, self.targets, stream=True, deadline=self.deadline, first=self._first)
+            result = _Opened(target, body, events, first)
         except ProviderError as err:
-            put([] if self.cancelled else [error_event(err)])
-            put(_END)
-            return
-        model = target.model
-        self.batch.append(MessageStart(id=new_message_id(), model=model.id,
-                                       provider=model.provider))
-        try:
-            event: UpstreamEvent = first
-            while True:
-                if isinstance(event, StreamDone):
-                    cost = model.cost(event.input_tokens, event.output_tokens)
-                    self.finished = True
-                    self.batch.extend((UsageEvent(event.input_tokens, event.output_tokens, cost),
-                                       MessageEnd(event.stop_reason)))
-                    break
-                self.batch.append(event)
-                if event is first:
-                    self._hand_over()  # the first bytes go at once (time to first byte)
-                if time.monotonic() > deadline:
-                    raise ProviderError(model.provider, 0, "out of time", False, timeout=True)
-                event = next(events)
-        except ProviderError as err:
-            self.batch.append(error_event(err))
-        except Exception as exc:
-            if not self.cancelled:
-                target.endpoint.breaker.failure()
-                reason = str(exc) if isinstance(exc, MalformedUpstreamError) else "ended early"
-                self.batch.append(error_event(ProviderError(
-                    model.provider, -1, f"the stream broke off ({reason})", False)))
-        finally:
-            response.close()
-            self._hand_over()
-            put(_END)
+            result = err
+        except Exception as exc:  # never leave the request thread waiting for nothing
+            result = ProviderError(self.targets[0].endpoint.provider, -1,
+                                   f"the stream could not be opened ({type(exc).__name__})",
+                                   False)
+        with self._lock:
+            self.response = None
+            if self.cancelled:  # nobody will take it
+                if isinstance(result, _Opened):
+                    result.body.response.close()
+                return
+            self.results.put(result)
 
     def cancel(self) -> None:
+        """The client went away while opening: wake the reader and drop what it opened."""
         with self._lock:
             self.cancelled = True
             response = self.response
-        if response is not None and not self.finished:
-            connection = getattr(response.raw, "connection", None)
-            sock = getattr(connection, "sock", None)
+        if response is not None:
+            sock = _socket(response)
             if sock is not None:  # shutdown wakes a read blocked in the reader thread
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
             response.close()
+        with contextlib.suppress(queue.Empty):
+            left = self.results.get_nowait()  # opened just before the cancel
+            if isinstance(left, _Opened):
+                left.body.response.close()
 
 
-def _readable(sock: Any) -> bool:
-    """More bytes are already waiting on the socket (so the next read will not block)."""
-    if sock is None:
-        return False
-    try:
-        return bool(select.select([sock], [], [], 0)[0])
-    except (OSError, ValueError):
-        return False
+def _buffer(response: requests.Response) -> Any:
+    """http.client's buffered reader of the response (None if it is not there)."""
+    return getattr(getattr(response.raw, "_fp", None), "fp", None)
+
+
+def _socket(response: requests.Response) -> Any:
+    """The socket the response is read from; the connection lets go of it (``sock`` is
+    None) when the response is the connection's last."""
+    sock = getattr(getattr(_buffer(response), "raw", None), "_sock", None)
+    return sock or getattr(getattr(response.raw, "connection", None), "sock", None)
 
 
 def error_event(err: ProviderError) -> ErrorEvent:
@@ -153,18 +207,52 @@ def error_event(err: ProviderError) -> ErrorEvent:
 def stream(router: Router, req: ChatRequest, targets: tuple[Target, ...],
            keepalive: float) -> Iterator[StreamEvent | None]:
     """Events as they arrive, ``None`` on each ``keepalive`` seconds of silence."""
-    reader = _Reader(router, req, targets)
-    router.readers.submit(reader.run)
-    get = reader.events.get
+    opener = _Opener(router, req, targets, keepalive)
+    router.readers.submit(opener.run)
+    opened: _Opened | None = None
     try:
         while True:
             try:
-                item = get(timeout=keepalive)
+                result = opener.results.get(timeout=keepalive)
+                break
             except queue.Empty:
                 yield None
-                continue
-            if item is _END:
-                return
-            yield from item
+        if isinstance(result, ProviderError):
+            yield error_event(result)
+            return
+        opened = result
+        yield from _relay(opened, opener.deadline)
     finally:
-        reader.cancel()
+        if opened is None:
+            opener.cancel()
+        else:
+            if opened.body.finished:  # the client has every event: now tidy the connection
+                opened.body.drain()
+            opened.body.response.close()
+
+
+def _relay(opened: _Opened, deadline: float) -> Iterator[StreamEvent | None]:
+    """The stream after its first event, read in the calling thread."""
+    target, events = opened.target, opened.events
+    model = target.model
+    yield MessageStart(id=new_message_id(), model=model.id, provider=model.provider)
+    event: UpstreamEvent | Idle = opened.first
+    try:
+        while True:
+            if isinstance(event, StreamDone):
+                cost = model.cost(event.input_tokens, event.output_tokens)
+                opened.body.finished = True
+                yield UsageEvent(event.input_tokens, event.output_tokens, cost)
+                yield MessageEnd(event.stop_reason)
+                return
+            yield None if isinstance(event, Idle) else event
+            if time.monotonic() > deadline:
+                raise ProviderError(model.provider, 0, "out of time", False, timeout=True)
+            event = next(events)
+    except ProviderError as err:
+        yield error_event(err)
+    except Exception as exc:
+        target.endpoint.breaker.failure()
+        reason = str(exc) if isinstance(exc, MalformedUpstreamError) else "ended early"
+        yield error_event(ProviderError(model.provider, -1, f"the stream broke off ({reason})",
+                                        False))

@@ -33,7 +33,8 @@ def begin(state: EmulatorState, protocol: str, body: dict[str, Any]) -> Behaviou
     """Record the request, pick the behaviour and wait out its latency."""
     headers = {k.lower(): v for k, v in request.headers.items()}
     behaviour = state.take({"protocol": protocol, "path": request.path, "headers": headers,
-                            "body": body, "query": dict(request.args)})
+                            "body": body, "query": dict(request.args),
+                            "client_port": request.environ.get("REMOTE_PORT")})
     if behaviour.latency:
         time.sleep(behaviour.latency)
     return behaviour

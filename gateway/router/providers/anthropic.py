@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from gateway.router.catalog import CatalogModel
 from gateway.router.providers.base import (
+    Chunks,
+    Idle,
     MalformedUpstreamError,
     Parsed,
     StreamDone,
@@ -97,11 +99,15 @@ class AnthropicAdapter:
         return Parsed(tuple(content), STOP.get(data.get("stop_reason") or "", "end_turn"),
                       as_int(usage.get("input_tokens")), as_int(usage.get("output_tokens")))
 
-    def stream(self, chunks: Iterable[bytes]) -> Iterator[UpstreamEvent]:
+    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Idle]:
         tools: dict[int, int] = {}  # block index -> our tool-call index
         input_tokens = output_tokens = 0
         stop: StopReason = "end_turn"
-        for event, data in sse_events(chunks):
+        for item in sse_events(chunks):
+            if isinstance(item, Idle):
+                yield item
+                continue
+            event, data = item
             if event == "ping":
                 continue
             body = loads(data)

@@ -43,7 +43,24 @@ class StreamDone:
     output_tokens: int
 
 
+class Idle:
+    """The provider has sent nothing for the keep-alive interval.
+
+    The relay puts it between chunks while the provider is silent; ``lines``,
+    ``sse_events`` and every adapter's ``stream`` pass it through at once, so the relay,
+    reading in the request's own thread, can send a keep-alive comment meanwhile.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "IDLE"
+
+
+IDLE = Idle()
+
 UpstreamEvent = TextDelta | ToolCallStart | ToolCallDelta | ToolCallEnd | StreamDone
+Chunks = Iterable[bytes | Idle]
 
 
 class MalformedUpstreamError(ValueError):
@@ -58,7 +75,7 @@ class Adapter(Protocol):
 
     def parse(self, data: Any) -> Parsed: ...
 
-    def stream(self, chunks: Iterable[bytes]) -> Iterator[UpstreamEvent]: ...
+    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Idle]: ...
 
     def error_message(self, data: Any) -> str: ...
 
@@ -97,10 +114,13 @@ def whole_tool_call(index: int, call_id: str, name: str,
     yield ToolCallEnd(index=index)
 
 
-def lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+def lines(chunks: Chunks) -> Iterator[bytes | Idle]:
     """Lines of a byte stream whatever the chunk boundaries; ``\\r\\n`` and ``\\n`` both end one."""
     rest = b""
     for chunk in chunks:
+        if isinstance(chunk, Idle):
+            yield chunk
+            continue
         if rest:
             chunk = rest + chunk
         parts = chunk.split(b"\n")
@@ -111,12 +131,14 @@ def lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield rest[:-1] if rest.endswith(b"\r") else rest
 
 
-def sse_events(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
+def sse_events(chunks: Chunks) -> Iterator[tuple[str, bytes] | Idle]:
     """Server-sent events as (event name, data); comments and ids are skipped."""
     event = ""
     data: list[bytes] = []
     for line in lines(chunks):
-        if not line:
+        if isinstance(line, Idle):
+            yield line
+        elif not line:
             if data:
                 yield event, b"\n".join(data)
             event, data = "", []

@@ -8,11 +8,13 @@ Tool schemas go as ``parametersJsonSchema`` so that full JSON Schema reaches the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from gateway.router.catalog import CatalogModel
 from gateway.router.providers.base import (
+    Chunks,
+    Idle,
     MalformedUpstreamError,
     Parsed,
     StreamDone,
@@ -132,12 +134,15 @@ class GoogleAdapter:
                       as_int(usage.get("candidatesTokenCount"))
                       + as_int(usage.get("thoughtsTokenCount")))
 
-    def stream(self, chunks: Iterable[bytes]) -> Iterator[UpstreamEvent]:
+    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Idle]:
         calls = 0
         reason = ""
         usage: dict[str, Any] = {}
-        for _, data in sse_events(chunks):
-            body = loads(data)
+        for item in sse_events(chunks):
+            if isinstance(item, Idle):
+                yield item
+                continue
+            body = loads(item[1])
             if "error" in body:
                 raise MalformedUpstreamError(str(body["error"].get("message", "stream error")))
             usage = body.get("usageMetadata") or usage

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from gateway.router.catalog import CatalogModel
 from gateway.router.providers.base import (
+    Chunks,
+    Idle,
     MalformedUpstreamError,
     Parsed,
     StreamDone,
@@ -91,9 +93,12 @@ class OllamaAdapter:
         return Parsed(tuple(content), _stop(data.get("done_reason") or "", called),
                       as_int(data.get("prompt_eval_count")), as_int(data.get("eval_count")))
 
-    def stream(self, chunks: Iterable[bytes]) -> Iterator[UpstreamEvent]:
+    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Idle]:
         calls = 0
         for line in lines(chunks):
+            if isinstance(line, Idle):
+                yield line
+                continue
             if not line.strip():
                 continue
             body = loads(line)

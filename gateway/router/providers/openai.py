@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from gateway.router.catalog import CatalogModel
 from gateway.router.providers.base import (
+    Chunks,
+    Idle,
     MalformedUpstreamError,
     Parsed,
     StreamDone,
@@ -93,11 +95,15 @@ class OpenAIAdapter:
         return Parsed(tuple(content), STOP.get(choice.get("finish_reason") or "", "end_turn"),
                       as_int(usage.get("prompt_tokens")), as_int(usage.get("completion_tokens")))
 
-    def stream(self, chunks: Iterable[bytes]) -> Iterator[UpstreamEvent]:
+    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Idle]:
         open_calls: dict[int, int] = {}  # provider's tool index -> our index
         stop: StopReason = "end_turn"
         usage: dict[str, Any] = {}
-        for _, data in sse_events(chunks):
+        for item in sse_events(chunks):
+            if isinstance(item, Idle):
+                yield item
+                continue
+            data = item[1]
             if data == b"[DONE]":
                 break
             chunk = loads(data)

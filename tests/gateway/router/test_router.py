@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from gateway.errors import ApiError
 from gateway.router import Router, build_router
@@ -30,7 +34,8 @@ from shared.events import (
     UsageEvent,
 )
 from tests.emulators import Behaviour
-from tests.gateway.router.conftest import MODELS, Upstreams
+from tests.gateway.router.conftest import KEY, MODELS, Upstreams
+from tests.services.process import ServiceProcess
 
 WEATHER = ToolDefinition(
     name="get_weather", description="Weather for a city",
@@ -199,6 +204,64 @@ def test_keepalive_ticks_during_silence(router: Router, upstreams: Upstreams) ->
     upstreams.ollama.state.push(Behaviour(latency=0.5))
     got = events(router, ask("llama-test"), keepalive=0.1)
     assert got[:2] == [None, None] and isinstance(got[-1], MessageEnd)
+
+
+@pytest.mark.parametrize("model, provider", [("gpt-test", "openai"), ("claude-test", "anthropic"),
+                                             ("gemini-test", "google"), ("llama-test", "ollama")])
+def test_keepalive_ticks_between_the_chunks_of_a_slow_stream(
+    router: Router, upstreams: Upstreams, model: str, provider: str,
+) -> None:
+    said = "".join(e.text for e in events(router, ask(model)) if isinstance(e, TextDelta))
+    getattr(upstreams, provider).state.push(Behaviour(chunk_delay=0.35, pieces=3))
+    got = events(router, ask(model), keepalive=0.1)
+    started = next(i for i, e in enumerate(got) if isinstance(e, MessageStart))
+    assert got[started:].count(None) >= 4  # silences of 0.35 s after the answer began
+    assert "".join(e.text for e in got if isinstance(e, TextDelta)) == said
+    assert isinstance(got[-1], MessageEnd)
+
+
+class GunicornEmulator(ServiceProcess):
+    """The emulators under gunicorn, which keeps connections alive after a stream (the
+    development server closes them), as providers do."""
+
+    name = "emulator"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "4",
+                "--chdir", str(Path(__file__).resolve().parents[3]),
+                "-b", f"127.0.0.1:{self.port}", "tests.emulators.wsgi:app"]
+
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_PIECES": "5"}
+
+    def is_ready(self) -> bool:  # a worker answers (any status), not only the master's socket
+        try:
+            requests.get(f"http://127.0.0.1:{self.port}/", timeout=0.5)
+        except requests.RequestException:
+            return False
+        return True
+
+
+def test_streams_read_to_their_end_reuse_one_upstream_connection(
+    tmp_path: Path, upstreams: Upstreams, catalog_path: str,
+) -> None:
+    emulator = GunicornEmulator(tmp_path)
+    emulator.start()
+    url = f"http://127.0.0.1:{emulator.port}/v1"
+    built = build_router(upstreams.settings(catalog_path, openai_base_url=url))
+    pools = built.endpoints["openai"].session.get_adapter(url).poolmanager.pools
+    try:
+        local_ports = []
+        for _ in range(4):
+            got = events(built, ask("gpt-test"))
+            assert isinstance(got[-1], MessageEnd) and len(got) > 5
+            pooled = [c for key in pools.keys() for c in pools[key].pool.queue  # noqa: SIM118
+                      if c is not None and c.sock is not None]  # open, back in the pool
+            local_ports.append([c.sock.getsockname()[1] for c in pooled])
+        assert len(local_ports[0]) == 1 and local_ports == [local_ports[0]] * 4
+    finally:
+        built.close()
+        emulator.stop()
 
 
 def test_tenant_allow_list_and_aliases(router: Router) -> None:
