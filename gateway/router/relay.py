@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import select
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -49,48 +47,60 @@ DRAIN_WAIT = 0.25  # seconds to wait for the body's last bytes (the closing chun
 
 @dataclass
 class _Body:
-    """A provider's response body as chunks, with ``IDLE`` during silences."""
+    """A provider's response body as chunks, with ``IDLE`` during silences.
+
+    Between chunks it peeks at http.client's buffered reader: bytes that arrived together
+    are already there (no system call at all, which matters when a burst of events meets
+    a busy worker); otherwise the peek's read waits on the socket, whose timeout is the
+    keep-alive interval, and a timeout is a silence. Nothing is read when it times out,
+    so the reader is marked usable again. A silence of ``read_timeout`` ends the stream.
+    """
 
     response: requests.Response
     keepalive: float
+    read_timeout: float
     chunks: Iterator[bytes] | None = None
     finished: bool = False  # the provider's last event has been read
+    quiet_since: float | None = None
 
     def __post_init__(self) -> None:
-        # http.client's buffered reader (bytes already read from the socket wait there) and
-        # the socket under it: the connection lets go of it when the response will close it
         self.buffer = _buffer(self.response)
         self.sock = _socket(self.response)
+        if not hasattr(getattr(self.buffer, "raw", None), "_timeout_occurred"):
+            self.sock = None  # not socket.SocketIO: read (and wait) as requests would
+        elif self.sock is not None:
+            # also the longest wait for the rest of an event once its first bytes came
+            self.sock.settimeout(min(self.keepalive, self.read_timeout))
 
     def __iter__(self) -> Iterator[bytes | Idle]:
         self.chunks = iter_body(self.response)
-        for chunk in self.chunks:
-            yield chunk
-            while not self.ready(self.keepalive):
+        while True:
+            while not self.ready():
                 yield IDLE
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return
+            yield chunk
 
-    def ready(self, wait: float) -> bool:
-        """More of the body can be read without waiting (or arrived within ``wait`` s)."""
+    def ready(self) -> bool:
+        """More of the body is at hand, or arrived within the socket's timeout."""
         if self.sock is None or self.buffer is None:
-            return True  # nothing to watch: read (and wait) as requests would
+            return True
         try:
-            if self._buffered():
-                return True
-            return bool(select.select([self.sock], [], [], wait)[0])
+            self.buffer.peek(1)  # buffered bytes, or one read that may wait
+        except TimeoutError:
+            self.buffer.raw._timeout_occurred = False  # nothing was read: still usable
+            now = time.monotonic()
+            if self.quiet_since is None:
+                self.quiet_since = now - self.keepalive
+            if now - self.quiet_since >= self.read_timeout:
+                raise TimeoutError("the provider timed out (no bytes for "
+                                   f"{self.read_timeout:g} s)") from None
+            return False
         except (OSError, ValueError):
             return True  # the read reports what went wrong
-
-    def _buffered(self) -> bool:
-        """Bytes wait in the reader's buffer or on the socket (asked without blocking)."""
-        assert self.sock is not None and self.buffer is not None
-        timeout = self.sock.gettimeout()
-        self.sock.settimeout(0)
-        try:
-            return bool(self.buffer.peek(1))  # one non-blocking read at most
-        except (BlockingIOError, ssl.SSLWantReadError):
-            return False
-        finally:
-            self.sock.settimeout(timeout)
+        self.quiet_since = None
+        return True
 
     def drain(self) -> None:
         """Read what follows the last event (``[DONE]``, the closing chunk) so the
@@ -100,7 +110,9 @@ class _Body:
             return
         left = DRAIN_BYTES
         with contextlib.suppress(Exception):  # a broken ending only costs this connection
-            while left > 0 and self.ready(DRAIN_WAIT):
+            if self.sock is not None:
+                self.sock.settimeout(DRAIN_WAIT)  # urllib3 sets its own on the next request
+            while left > 0:
                 chunk = next(self.chunks, None)
                 if chunk is None:
                     return  # the whole body is read: urllib3 has pooled the connection
@@ -135,7 +147,7 @@ class _Opener:
             if self.cancelled:
                 raise ProviderError(target.endpoint.provider, 0, "cancelled", False)
             self.response = response
-        body = _Body(response, self.keepalive)
+        body = _Body(response, self.keepalive, self.router.timeouts.read)
         events = target.endpoint.adapter.stream(body)
         try:
             first = next(events)

@@ -320,6 +320,20 @@ def test_total_timeout_ends_a_slow_stream(upstreams: Upstreams, catalog_path: st
     router.close()
 
 
+def test_a_provider_silent_longer_than_the_read_timeout_ends_the_stream(
+    upstreams: Upstreams, catalog_path: str,
+) -> None:
+    router = build_router(upstreams.settings(catalog_path, router_read_timeout=0.5))
+    upstreams.google.state.push(Behaviour(chunk_delay=3.0, pieces=3))
+    started = time.monotonic()
+    got = events(router, ask("gemini-test"), keepalive=0.1)
+    assert isinstance(got[0], MessageStart) and isinstance(got[1], TextDelta)
+    assert isinstance(got[-1], ErrorEvent) and got[-1].error.code == "provider_error"
+    assert got.count(None) >= 3  # keep-alives until the silence became too long
+    assert time.monotonic() - started < 2.5
+    router.close()
+
+
 def test_stream_usage_carries_the_catalog_cost(router: Router) -> None:
     got = events(router, ask("claude-test", "a b c"))
     usage = next(e for e in got if isinstance(e, UsageEvent))
