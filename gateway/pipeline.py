@@ -23,6 +23,7 @@ from gateway.audit.spool import AuditUnavailableError
 from gateway.auth.principal import Principal, current_principal
 from gateway.errors import ApiError, ValidationFailed
 from gateway.router import Router
+from gateway.router.relay import Relayed
 from gateway.router.relay import stream as relay_stream
 from gateway.router.router import Target
 from gateway.services import services
@@ -143,8 +144,9 @@ def _filter_answer(p: Prepared, answer: ChatResponse) -> ChatResponse:
                         usage=answer.usage, dlp=p.findings + p.response_findings)
 
 
-def stream(p: Prepared) -> Iterator[StreamEvent | None]:
-    """Events for the client; the audit record is written before the final one."""
+def stream(p: Prepared) -> Iterator[Relayed]:
+    """Events for the client (with the relay's flush points and keep-alives); the audit
+    record is written before the final one."""
     model = provider = ""
     usage: Usage | None = None
     ttfb = 0.0

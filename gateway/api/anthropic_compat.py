@@ -15,9 +15,10 @@ from flask import Blueprint, Response, jsonify
 
 from gateway import pipeline
 from gateway.api.body import json_body
-from gateway.api.sse import sse_response
+from gateway.api.sse import FLUSH_FRAME, KEEPALIVE, sse_response
 from gateway.auth.principal import require_auth
 from gateway.router import compat as c
+from gateway.router.relay import Flush, Relayed
 from shared.chat import (
     ChatRequest,
     ChatResponse,
@@ -33,7 +34,6 @@ from shared.events import (
     ErrorEvent,
     MessageEnd,
     MessageStart,
-    StreamEvent,
     TextDelta,
     ToolCallDelta,
     ToolCallEnd,
@@ -155,7 +155,7 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-def frames(events: Iterable[StreamEvent | None]) -> Iterator[bytes]:
+def frames(events: Iterable[Relayed]) -> Iterator[bytes]:
     """Shared events as Anthropic's named SSE events; content blocks opened and closed."""
     block = -1  # index of the open content block
     text_open = False
@@ -163,7 +163,9 @@ def frames(events: Iterable[StreamEvent | None]) -> Iterator[bytes]:
     usage: UsageEvent | None = None
     for event in events:
         if event is None:
-            yield b": keep-alive\n\n"
+            yield KEEPALIVE
+        elif isinstance(event, Flush):
+            yield FLUSH_FRAME
         elif isinstance(event, MessageStart):
             yield _sse("message_start", {"type": "message_start", "message": {
                 "id": event.id, "type": "message", "role": "assistant", "model": event.model,

@@ -16,9 +16,10 @@ from flask import Blueprint, Response, jsonify
 
 from gateway import pipeline
 from gateway.api.body import json_body
-from gateway.api.sse import sse_response
+from gateway.api.sse import FLUSH_FRAME, KEEPALIVE, sse_response
 from gateway.auth.principal import current_principal, require_auth
 from gateway.router import compat as c
+from gateway.router.relay import Flush, Relayed
 from gateway.services import services
 from shared.chat import (
     ChatRequest,
@@ -35,7 +36,6 @@ from shared.events import (
     ErrorEvent,
     MessageEnd,
     MessageStart,
-    StreamEvent,
     TextDelta,
     ToolCallDelta,
     ToolCallStart,
@@ -166,13 +166,16 @@ def completion(answer: ChatResponse) -> dict[str, Any]:
             "usage": _usage(answer.usage.input_tokens, answer.usage.output_tokens)}
 
 
-def frames(events: Iterable[StreamEvent | None], include_usage: bool) -> Iterator[bytes]:
+def frames(events: Iterable[Relayed], include_usage: bool) -> Iterator[bytes]:
     """Shared events as OpenAI chunks, ending ``data: [DONE]``."""
     head = ""
     usage: UsageEvent | None = None
     for event in events:
         if event is None:
-            yield b": keep-alive\n\n"
+            yield KEEPALIVE
+            continue
+        if isinstance(event, Flush):
+            yield FLUSH_FRAME
             continue
         if isinstance(event, MessageStart):
             head = json.dumps({"id": "chatcmpl-" + event.id, "object": "chat.completion.chunk",

@@ -7,11 +7,12 @@ to a client waiting on a slow provider. Fallback happens only in that phase: not
 reaches the client before the first event.
 
 From the first event on, the request's own thread reads and translates the rest: one
-thread, no hand-over per event. Before each read that would wait, it watches the socket;
-every ``keepalive`` seconds of provider silence becomes ``IDLE`` in the chunk stream and
-``None`` here (a keep-alive comment, also how a vanished client is noticed). Closing the
-generator (the client went away) closes the upstream connection at once; a stream read
-to its end gives its connection back to the pool.
+thread, no hand-over per event. Before a read that may wait it yields ``FLUSH``: events
+translated from bytes that arrived together go to the client in one write, and nothing
+waits behind a read. Every ``keepalive`` seconds of provider silence becomes ``SILENCE``
+in the chunk stream and ``None`` here (a keep-alive comment, also how a vanished client
+is noticed). Closing the generator (the client went away) closes the upstream connection
+at once; a stream read to its end gives its connection back to the pool.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ import urllib3
 
 from gateway.router.errors import ProviderError, api_error
 from gateway.router.providers.base import (
-    IDLE,
-    Idle,
+    SILENCE,
+    WAIT,
     MalformedUpstreamError,
+    Pause,
     StreamDone,
     UpstreamEvent,
 )
@@ -41,19 +43,31 @@ from shared.chat import ChatRequest
 from shared.errors import ErrorDetail
 from shared.events import ErrorEvent, MessageEnd, MessageStart, StreamEvent, UsageEvent
 
+
+class Flush:
+    """In a relayed stream: what came before may be written now; what follows may wait."""
+
+    __slots__ = ()
+
+
+FLUSH = Flush()
+Relayed = StreamEvent | Flush | None  # None: a keep-alive comment (and a flush)
+
 DRAIN_BYTES = 64 * 1024  # read at most this much past a stream's last event to reuse its socket
 DRAIN_WAIT = 0.25  # seconds to wait for the body's last bytes (the closing chunk)
 
 
 @dataclass
 class _Body:
-    """A provider's response body as chunks, with ``IDLE`` during silences.
+    """A provider's response body as chunks, with ``WAIT`` before a read that may wait
+    and ``SILENCE`` for each keep-alive interval without bytes.
 
-    Between chunks it peeks at http.client's buffered reader: bytes that arrived together
-    are already there (no system call at all, which matters when a burst of events meets
-    a busy worker); otherwise the peek's read waits on the socket, whose timeout is the
-    keep-alive interval, and a timeout is a silence. Nothing is read when it times out,
-    so the reader is marked usable again. A silence of ``read_timeout`` ends the stream.
+    Peeking at http.client's buffered reader tells how many bytes arrived together; the
+    chunks made of them are read without asking again (no system call at all, which
+    matters when a burst of events meets a busy worker). Once they are used up, the peek's
+    read waits on the socket, whose timeout is the keep-alive interval, and a timeout is a
+    silence. Nothing is read when it times out, so the reader is marked usable again. A
+    silence of ``read_timeout`` ends the stream.
     """
 
     response: requests.Response
@@ -62,24 +76,32 @@ class _Body:
     chunks: Iterator[bytes] | None = None
     finished: bool = False  # the provider's last event has been read
     quiet_since: float | None = None
+    buffered: int = 0  # bytes of the body known to wait in the reader's buffer
 
     def __post_init__(self) -> None:
         self.buffer = _buffer(self.response)
         self.sock = _socket(self.response)
+        # chunk sizes are wire sizes only without a content encoding
+        encoding = self.response.headers.get("Content-Encoding", "identity").lower()
+        self.countable = encoding == "identity"
+        self.framed = bool(self.response.raw.chunked)  # each chunk: size line, data, CRLF
         if not hasattr(getattr(self.buffer, "raw", None), "_timeout_occurred"):
             self.sock = None  # not socket.SocketIO: read (and wait) as requests would
         elif self.sock is not None:
             # also the longest wait for the rest of an event once its first bytes came
             self.sock.settimeout(min(self.keepalive, self.read_timeout))
 
-    def __iter__(self) -> Iterator[bytes | Idle]:
+    def __iter__(self) -> Iterator[bytes | Pause]:
         self.chunks = iter_body(self.response)
         while True:
-            while not self.ready():
-                yield IDLE
+            if self.buffered <= 0:
+                yield WAIT
+                while not self.ready():
+                    yield SILENCE
             chunk = next(self.chunks, None)
             if chunk is None:
                 return
+            self.buffered -= len(chunk) + (len(b"%x" % len(chunk)) + 4 if self.framed else 0)
             yield chunk
 
     def ready(self) -> bool:
@@ -87,7 +109,7 @@ class _Body:
         if self.sock is None or self.buffer is None:
             return True
         try:
-            self.buffer.peek(1)  # buffered bytes, or one read that may wait
+            waiting = len(self.buffer.peek(1))  # buffered bytes, or one read that may wait
         except TimeoutError:
             self.buffer.raw._timeout_occurred = False  # nothing was read: still usable
             now = time.monotonic()
@@ -100,6 +122,7 @@ class _Body:
         except (OSError, ValueError):
             return True  # the read reports what went wrong
         self.quiet_since = None
+        self.buffered = waiting if self.countable else 0
         return True
 
     def drain(self) -> None:
@@ -123,7 +146,7 @@ class _Body:
 class _Opened:
     target: Target
     body: _Body
-    events: Iterator[UpstreamEvent | Idle]
+    events: Iterator[UpstreamEvent | Pause]
     first: UpstreamEvent
 
 
@@ -151,7 +174,7 @@ class _Opener:
         events = target.endpoint.adapter.stream(body)
         try:
             first = next(events)
-            while isinstance(first, Idle):  # the client gets keep-alives meanwhile
+            while isinstance(first, Pause):  # the client gets keep-alives meanwhile
                 first = next(events)
             return body, (events, first)
         except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
@@ -217,8 +240,9 @@ def error_event(err: ProviderError) -> ErrorEvent:
 
 
 def stream(router: Router, req: ChatRequest, targets: tuple[Target, ...],
-           keepalive: float) -> Iterator[StreamEvent | None]:
-    """Events as they arrive, ``None`` on each ``keepalive`` seconds of silence."""
+           keepalive: float) -> Iterator[Relayed]:
+    """Events as they arrive, ``FLUSH`` before a wait, ``None`` on each ``keepalive``
+    seconds of silence."""
     opener = _Opener(router, req, targets, keepalive)
     router.readers.submit(opener.run)
     opened: _Opened | None = None
@@ -229,6 +253,7 @@ def stream(router: Router, req: ChatRequest, targets: tuple[Target, ...],
                 break
             except queue.Empty:
                 yield None
+                yield FLUSH
         if isinstance(result, ProviderError):
             yield error_event(result)
             return
@@ -243,12 +268,12 @@ def stream(router: Router, req: ChatRequest, targets: tuple[Target, ...],
             opened.body.response.close()
 
 
-def _relay(opened: _Opened, deadline: float) -> Iterator[StreamEvent | None]:
+def _relay(opened: _Opened, deadline: float) -> Iterator[Relayed]:
     """The stream after its first event, read in the calling thread."""
     target, events = opened.target, opened.events
     model = target.model
     yield MessageStart(id=new_message_id(), model=model.id, provider=model.provider)
-    event: UpstreamEvent | Idle = opened.first
+    event: UpstreamEvent | Pause = opened.first
     try:
         while True:
             if isinstance(event, StreamDone):
@@ -257,7 +282,12 @@ def _relay(opened: _Opened, deadline: float) -> Iterator[StreamEvent | None]:
                 yield UsageEvent(event.input_tokens, event.output_tokens, cost)
                 yield MessageEnd(event.stop_reason)
                 return
-            yield None if isinstance(event, Idle) else event
+            if isinstance(event, Pause):
+                if event.silent:
+                    yield None
+                yield FLUSH
+            else:
+                yield event
             if time.monotonic() > deadline:
                 raise ProviderError(model.provider, 0, "out of time", False, timeout=True)
             event = next(events)

@@ -8,9 +8,9 @@ from typing import Any
 from gateway.router.catalog import CatalogModel
 from gateway.router.providers.base import (
     Chunks,
-    Idle,
     MalformedUpstreamError,
     Parsed,
+    Pause,
     StreamDone,
     UpstreamEvent,
     UpstreamRequest,
@@ -99,12 +99,12 @@ class AnthropicAdapter:
         return Parsed(tuple(content), STOP.get(data.get("stop_reason") or "", "end_turn"),
                       as_int(usage.get("input_tokens")), as_int(usage.get("output_tokens")))
 
-    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Idle]:
+    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Pause]:
         tools: dict[int, int] = {}  # block index -> our tool-call index
         input_tokens = output_tokens = 0
         stop: StopReason = "end_turn"
         for item in sse_events(chunks):
-            if isinstance(item, Idle):
+            if isinstance(item, Pause):
                 yield item
                 continue
             event, data = item

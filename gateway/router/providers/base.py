@@ -43,24 +43,30 @@ class StreamDone:
     output_tokens: int
 
 
-class Idle:
-    """The provider has sent nothing for the keep-alive interval.
+class Pause:
+    """A pause in the provider's bytes; ``lines``, ``sse_events`` and every adapter's
+    ``stream`` pass it through at once, so the relay, reading in the request's own thread,
+    can act on it between events.
 
-    The relay puts it between chunks while the provider is silent; ``lines``,
-    ``sse_events`` and every adapter's ``stream`` pass it through at once, so the relay,
-    reading in the request's own thread, can send a keep-alive comment meanwhile.
+    ``WAIT``: everything received so far is translated and the next read may wait, so
+    what the client has not been sent yet goes out now. ``SILENCE``: the provider has
+    sent nothing for the keep-alive interval, so a keep-alive comment goes out.
     """
 
-    __slots__ = ()
+    __slots__ = ("silent",)
+
+    def __init__(self, silent: bool) -> None:
+        self.silent = silent
 
     def __repr__(self) -> str:
-        return "IDLE"
+        return "SILENCE" if self.silent else "WAIT"
 
 
-IDLE = Idle()
+SILENCE = Pause(silent=True)
+WAIT = Pause(silent=False)
 
 UpstreamEvent = TextDelta | ToolCallStart | ToolCallDelta | ToolCallEnd | StreamDone
-Chunks = Iterable[bytes | Idle]
+Chunks = Iterable[bytes | Pause]
 
 
 class MalformedUpstreamError(ValueError):
@@ -75,7 +81,7 @@ class Adapter(Protocol):
 
     def parse(self, data: Any) -> Parsed: ...
 
-    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Idle]: ...
+    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Pause]: ...
 
     def error_message(self, data: Any) -> str: ...
 
@@ -114,11 +120,11 @@ def whole_tool_call(index: int, call_id: str, name: str,
     yield ToolCallEnd(index=index)
 
 
-def lines(chunks: Chunks) -> Iterator[bytes | Idle]:
+def lines(chunks: Chunks) -> Iterator[bytes | Pause]:
     """Lines of a byte stream whatever the chunk boundaries; ``\\r\\n`` and ``\\n`` both end one."""
     rest = b""
     for chunk in chunks:
-        if isinstance(chunk, Idle):
+        if isinstance(chunk, Pause):
             yield chunk
             continue
         if rest:
@@ -131,12 +137,12 @@ def lines(chunks: Chunks) -> Iterator[bytes | Idle]:
         yield rest[:-1] if rest.endswith(b"\r") else rest
 
 
-def sse_events(chunks: Chunks) -> Iterator[tuple[str, bytes] | Idle]:
+def sse_events(chunks: Chunks) -> Iterator[tuple[str, bytes] | Pause]:
     """Server-sent events as (event name, data); comments and ids are skipped."""
     event = ""
     data: list[bytes] = []
     for line in lines(chunks):
-        if isinstance(line, Idle):
+        if isinstance(line, Pause):
             yield line
         elif not line:
             if data:

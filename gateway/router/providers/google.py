@@ -14,9 +14,9 @@ from typing import Any
 from gateway.router.catalog import CatalogModel
 from gateway.router.providers.base import (
     Chunks,
-    Idle,
     MalformedUpstreamError,
     Parsed,
+    Pause,
     StreamDone,
     UpstreamEvent,
     UpstreamRequest,
@@ -134,12 +134,12 @@ class GoogleAdapter:
                       as_int(usage.get("candidatesTokenCount"))
                       + as_int(usage.get("thoughtsTokenCount")))
 
-    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Idle]:
+    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Pause]:
         calls = 0
         reason = ""
         usage: dict[str, Any] = {}
         for item in sse_events(chunks):
-            if isinstance(item, Idle):
+            if isinstance(item, Pause):
                 yield item
                 continue
             body = loads(item[1])

@@ -8,9 +8,9 @@ from typing import Any
 from gateway.router.catalog import CatalogModel
 from gateway.router.providers.base import (
     Chunks,
-    Idle,
     MalformedUpstreamError,
     Parsed,
+    Pause,
     StreamDone,
     UpstreamEvent,
     UpstreamRequest,
@@ -93,10 +93,10 @@ class OllamaAdapter:
         return Parsed(tuple(content), _stop(data.get("done_reason") or "", called),
                       as_int(data.get("prompt_eval_count")), as_int(data.get("eval_count")))
 
-    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Idle]:
+    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Pause]:
         calls = 0
         for line in lines(chunks):
-            if isinstance(line, Idle):
+            if isinstance(line, Pause):
                 yield line
                 continue
             if not line.strip():

@@ -9,9 +9,9 @@ from typing import Any
 from gateway.router.catalog import CatalogModel
 from gateway.router.providers.base import (
     Chunks,
-    Idle,
     MalformedUpstreamError,
     Parsed,
+    Pause,
     StreamDone,
     UpstreamEvent,
     UpstreamRequest,
@@ -95,12 +95,12 @@ class OpenAIAdapter:
         return Parsed(tuple(content), STOP.get(choice.get("finish_reason") or "", "end_turn"),
                       as_int(usage.get("prompt_tokens")), as_int(usage.get("completion_tokens")))
 
-    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Idle]:
+    def stream(self, chunks: Chunks) -> Iterator[UpstreamEvent | Pause]:
         open_calls: dict[int, int] = {}  # provider's tool index -> our index
         stop: StopReason = "end_turn"
         usage: dict[str, Any] = {}
         for item in sse_events(chunks):
-            if isinstance(item, Idle):
+            if isinstance(item, Pause):
                 yield item
                 continue
             data = item[1]

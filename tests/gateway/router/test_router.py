@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -14,7 +15,7 @@ import requests
 
 from gateway.errors import ApiError
 from gateway.router import Router, build_router
-from gateway.router.relay import stream
+from gateway.router.relay import FLUSH, stream
 from shared.chat import (
     ChatRequest,
     Message,
@@ -53,8 +54,13 @@ def plan(router: Router, model: str) -> Any:
     return router.plan(model, "t1", "acme")
 
 
-def events(router: Router, req: ChatRequest, keepalive: float = 5.0) -> list[Any]:
+def relayed(router: Router, req: ChatRequest, keepalive: float = 5.0) -> list[Any]:
     return list(stream(router, req, plan(router, req.model), keepalive))
+
+
+def events(router: Router, req: ChatRequest, keepalive: float = 5.0) -> list[Any]:
+    """The relayed events and keep-alives (None), without the flush points."""
+    return [e for e in relayed(router, req, keepalive) if e is not FLUSH]
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -232,7 +238,7 @@ class GunicornEmulator(ServiceProcess):
                 "-b", f"127.0.0.1:{self.port}", "tests.emulators.wsgi:app"]
 
     def environment(self) -> dict[str, str]:
-        return {**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_PIECES": "5"}
+        return {**os.environ, "EMULATOR_API_KEY": KEY, "EMULATOR_PIECES": "30"}
 
     def is_ready(self) -> bool:  # a worker answers (any status), not only the master's socket
         try:
@@ -240,6 +246,17 @@ class GunicornEmulator(ServiceProcess):
         except requests.RequestException:
             return False
         return True
+
+
+def test_each_event_goes_out_before_the_relay_waits_for_the_next(
+    router: Router, upstreams: Upstreams,
+) -> None:
+    upstreams.google.state.push(Behaviour(chunk_delay=0.2, pieces=4))
+    got = relayed(router, ask("gemini-test"))
+    texts = [i for i, e in enumerate(got) if isinstance(e, TextDelta)]
+    assert len(texts) == 4
+    for here, after in itertools.pairwise(texts):
+        assert FLUSH in got[here:after]  # flushed, then the 0.2 s wait
 
 
 def test_streams_read_to_their_end_reuse_one_upstream_connection(
@@ -254,11 +271,15 @@ def test_streams_read_to_their_end_reuse_one_upstream_connection(
         local_ports = []
         for _ in range(4):
             got = events(built, ask("gpt-test"))
-            assert isinstance(got[-1], MessageEnd) and len(got) > 5
+            assert isinstance(got[-1], MessageEnd)
             pooled = [c for key in pools.keys() for c in pools[key].pool.queue  # noqa: SIM118
                       if c is not None and c.sock is not None]  # open, back in the pool
             local_ports.append([c.sock.getsockname()[1] for c in pooled])
         assert len(local_ports[0]) == 1 and local_ports == [local_ports[0]] * 4
+        # pieces written at once: read together, their events are flushed together
+        got = relayed(built, ask("gpt-test"))
+        pieces = sum(isinstance(e, TextDelta) for e in got)
+        assert pieces >= 15 and got.count(FLUSH) < pieces / 2
     finally:
         built.close()
         emulator.stop()

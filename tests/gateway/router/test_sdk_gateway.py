@@ -163,6 +163,22 @@ def test_keepalive_comments_during_provider_silence(gateway: tuple[GatewayServer
     assert b'"type":"message_end"' in rest
 
 
+def test_each_event_reaches_the_client_as_it_arrives(gateway: tuple[GatewayServer, str],
+                                                      upstreams: Upstreams) -> None:
+    server, key = gateway
+    upstreams.google.state.push(Behaviour(chunk_delay=0.4, pieces=3))
+    started = time.monotonic()
+    response = requests.post(server.url + "/api/v1/chat", stream=True, timeout=10,
+                             headers={"Authorization": f"Bearer {key}"},
+                             json={"model": "gemini-test", "stream": True, "messages": [
+                                 {"role": "user", "content": [{"type": "text", "text": "hi"}]}]})
+    seen = [(time.monotonic() - started, line) for line in response.iter_lines() if line]
+    deltas = [at for at, line in seen if b'"type":"text_delta"' in line]
+    assert len(deltas) == 3
+    assert deltas[0] < 0.3 and deltas[1] > 0.35 and deltas[2] > 0.75  # none held back
+    assert b"message_end" in seen[-1][1]
+
+
 def test_both_sdks_list_the_models(oai: openai.OpenAI, claude: anthropic.Anthropic) -> None:
     assert {m.id for m in oai.models.list()} == set(MODELS)
     assert {m.id for m in claude.models.list()} == set(MODELS)
