@@ -7,16 +7,17 @@ status, latency and request id. Never bodies, headers or credentials.
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 
 from flask import Flask, Response, g, request
+
+from gateway.ids import hex_id
 
 log = logging.getLogger("workjet.access")
 
 
 def _start() -> None:
-    g.request_id = secrets.token_hex(12)
+    g.request_id = hex_id(12)
     g.started = time.perf_counter()
 
 

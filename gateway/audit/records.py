@@ -7,9 +7,9 @@ careless caller cannot turn a field into a carrier of content.
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 
+from gateway.ids import hex_id
 from shared.audit import AuditRecord
 from shared.errors import ERROR_CODES
 
@@ -33,7 +33,7 @@ MAX_FIELD = 200  # characters of any identifier-like field
 
 
 def new_id() -> str:
-    return secrets.token_hex(16)
+    return hex_id(16)
 
 
 def now() -> str:

@@ -11,7 +11,6 @@ Streams fall back only before their first event (see ``gateway.router.relay``).
 from __future__ import annotations
 
 import random
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from typing import Any
 
 import requests
 
+from gateway.ids import hex_id
 from gateway.router.breaker import CircuitBreaker
 from gateway.router.catalog import Catalog, CatalogModel, UnknownModelError
 from gateway.router.errors import ModelNotAllowed, ProviderError, api_error, classify
@@ -227,7 +227,7 @@ class Router:
 
 
 def new_message_id() -> str:
-    return "msg_" + secrets.token_hex(12)
+    return "msg_" + hex_id(12)
 
 
 def transport_error(provider: str, exc: BaseException) -> ProviderError:

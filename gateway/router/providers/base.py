@@ -9,11 +9,11 @@ provider's HTTP request, ``parse`` turns a whole JSON answer into ``Parsed``, an
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gateway.ids import hex_id
 from gateway.router.catalog import CatalogModel
 from shared.chat import ChatRequest, ContentPart, StopReason, TextPart, ToolCallPart
 from shared.events import TextDelta, ToolCallDelta, ToolCallEnd, ToolCallStart
@@ -99,7 +99,7 @@ def loads(raw: bytes | str) -> Any:
 
 def new_call_id() -> str:
     """Ids for tool calls of providers that do not give one (Gemini, Ollama)."""
-    return "call_" + secrets.token_hex(8)
+    return "call_" + hex_id(8)
 
 
 def tool_names_by_id(req: ChatRequest) -> dict[str, str]:
