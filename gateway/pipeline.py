@@ -11,6 +11,7 @@ log line: only counts, codes, tokens, cost and timings.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -62,7 +63,7 @@ class Prepared:
     started: float
     keepalive: float
     findings: tuple[DlpFinding, ...] = ()
-    dlp_engine: Any = None  # gateway.dlp.DlpEngine
+    dlp_engine: Any = None  # gateway.dlp.DlpEngine, when the answer must be filtered
     dlp_outcome: Any = None  # gateway.dlp.DlpOutcome: its placeholders, for restoring
     reservation: Any = None
     response_findings: tuple[DlpFinding, ...] = field(default=())
@@ -92,7 +93,9 @@ def prepare(req: ChatRequest, endpoint: str) -> Prepared:
             p.findings = tuple(outcome.findings)
             if outcome.blocked:
                 raise outcome.error()  # 422 dlp_blocked, naming types only
-            p.req, p.dlp_engine, p.dlp_outcome = outcome.request, engine, outcome
+            p.req, p.dlp_outcome = outcome.request, outcome
+            if engine.policy.scan_responses or outcome.restore is not None:
+                p.dlp_engine = engine  # the answer goes through its filter
         p.reservation = _reserve(svc, principal, p)  # the limits' one call site
     except ApiError as exc:
         _audit(p, exc.status, exc.code)
@@ -121,6 +124,8 @@ def complete(p: Prepared) -> ChatResponse:
         raise
     if p.dlp_engine is not None:
         answer = _filter_answer(p, answer)
+    elif p.findings:
+        answer = dataclasses.replace(answer, dlp=p.findings)
     _finish_budget(p, answer.usage)
     ms = (time.perf_counter() - p.started) * 1000
     _audit(p, 200, "", answer.model, answer.provider, answer.usage, ttfb_ms=ms)

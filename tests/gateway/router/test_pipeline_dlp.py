@@ -78,6 +78,17 @@ def test_blocked_request_never_reaches_a_provider(
     assert upstreams.google.state.requests == []
 
 
+def test_native_answer_reports_the_request_findings_without_answer_scanning(
+        client: FlaskClient, auth_headers: dict[str, str], upstreams: Upstreams,
+        with_dlp: Any) -> None:
+    with_dlp()  # the default: answers are not scanned, placeholders not restored
+    whole = client.post("/api/v1/chat", headers=auth_headers, json={
+        "model": "gemini-test", "messages": [{"role": "user", "content": [
+            {"type": "text", "text": f"mail {EMAIL} now"}]}]}).get_json()
+    assert whole["dlp"] == [{"type": "EMAIL", "count": 1, "action": "redact"}]
+    assert EMAIL not in str(upstreams.google.state.requests[-1]["body"])
+
+
 def test_answers_are_filtered(client: FlaskClient, auth_headers: dict[str, str],
                               upstreams: Upstreams, with_dlp: Any) -> None:
     with_dlp(scan_responses=True)
