@@ -62,9 +62,7 @@ def chat_completions() -> Response:
     if req.stream:
         return sse_response(frames(pipeline.stream(prepared), include_usage), headers)
     answer = pipeline.complete(prepared)
-    response = jsonify(completion(answer))
-    response.headers.update(headers)
-    return response
+    return Response(_COMPACT(completion(answer)), mimetype="application/json", headers=headers)
 
 
 @bp.get("/models")
@@ -181,6 +179,11 @@ def frames(events: Iterable[Relayed], include_usage: bool) -> Iterator[bytes]:
             head = json.dumps({"id": "chatcmpl-" + event.id, "object": "chat.completion.chunk",
                                "created": int(time.time()), "model": event.model})[:-1] + ","
             delta: dict[str, Any] | None = {"role": "assistant", "content": ""}
+        elif type(event) is TextDelta:  # most chunks: no generic encoding of a dict
+            yield (f'data: {head}"choices":[{{"index": 0, "delta": {{"content": '
+                   f'{_DUMPS(event.text)}}}, "logprobs": null, "finish_reason": null}}]}}\n\n'
+                   ).encode()  # byte for byte what _chunk makes
+            continue
         elif isinstance(event, TextDelta):
             delta = {"content": event.text}
         elif isinstance(event, ToolCallStart):
@@ -208,6 +211,10 @@ def frames(events: Iterable[Relayed], include_usage: bool) -> Iterator[bytes]:
             delta = None
         if delta is not None:
             yield _chunk(head, delta, None)
+
+
+_DUMPS = json.JSONEncoder(ensure_ascii=False).encode  # the chunks' style, as _chunk's
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _chunk(head: str, delta: dict[str, Any], finish: str | None) -> bytes:
