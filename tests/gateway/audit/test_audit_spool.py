@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -105,14 +106,19 @@ def test_write_failure_refuses_and_leaves_no_partial_batch(
 ) -> None:
     spool = make(tmp_path)
     spool.append(b'{"ok":1}')
+    real_write = os.write
+    calls = []
 
-    def no_space(fd: int) -> None:
+    def no_space(fd: int, data: bytes) -> int:
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(fd, bytes(data[:5]))  # the disk takes a few bytes, then is full
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("gateway.audit.spool.os.fdatasync", no_space)
+    monkeypatch.setattr("gateway.audit.spool.os.write", no_space)
     with pytest.raises(AuditUnavailableError, match="No space"):
         spool.append(b'{"lost":1}')
-    assert spool.write_error
+    assert spool.write_error and len(calls) == 2
     monkeypatch.undo()
     spool.append(b'{"ok":2}')  # recovers once the disk does
     assert not spool.write_error
