@@ -33,11 +33,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 class Store(AuthStore):
     def __init__(self, url: str, pool_size: int = 5) -> None:
-        """``pool_size``: connections kept open; the app passes its threads per worker,
-        so concurrent requests never open (and close) an overflow connection each."""
+        """``pool_size``: connections kept open; the app passes its threads per worker (+2
+        for the batched writers), so concurrent requests never open and close an overflow
+        connection each. A few overflow connections cover anything else; PostgreSQL sees
+        at most ``pool_size + 4`` per worker."""
         self.url = url
         self.engine: Engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"),
-                                            pool_size=pool_size)
+                                            pool_size=pool_size, max_overflow=4)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
