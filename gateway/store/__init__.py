@@ -38,8 +38,11 @@ class Store(AuthStore):
         connection each. A few overflow connections cover anything else; PostgreSQL sees
         at most ``pool_size + 4`` per worker."""
         self.url = url
-        self.engine: Engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"),
-                                            pool_size=pool_size, max_overflow=4)
+        sqlite = url.startswith("sqlite")
+        limits: dict[str, int] = {"pool_size": pool_size}
+        if not sqlite:  # in-memory SQLite's pool takes no overflow setting
+            limits["max_overflow"] = 4
+        self.engine: Engine = create_engine(url, pool_pre_ping=not sqlite, **limits)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
