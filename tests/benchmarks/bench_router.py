@@ -1,6 +1,6 @@
 """Benchmark of the model router path (prints a table; not a test).
 
-    .venv/bin/python -m tests.benchmarks.bench_router [--duration 3] [--quick]
+    .venv/bin/python -m tests.benchmarks.bench_router [--duration 2] [--reps 3] [--quick]
 
 Three contestants in one run, each under gunicorn (gthread, one worker, 64 threads):
 - ``direct``: the OpenAI-protocol emulator itself (the baseline),
@@ -10,8 +10,12 @@ Three contestants in one run, each under gunicorn (gthread, one worker, 64 threa
 Against the emulator answering at once and after 50 ms, at 1, 16 and 64 concurrent
 clients, non-streaming (full answer) and streaming (time to first byte of the body,
 20 chunks per answer). Columns: requests/s, p50 and p99 latency, the added p50/p99 over
-``direct``, and CPU ms per request of the contestant's gunicorn worker (from /proc).
+``direct``, CPU ms per request of the contestant's gunicorn worker (from /proc), and that
+CPU as a multiple of ``bare``'s in the same cell (the team's bar: 2 ms where bare costs
+about 1.2 ms, i.e. at most about 1.7x).
 The load generator shares the machine's cores with the servers: compare within one run.
+Machines drift by 10-25 % within minutes, so each cell runs the contestants in turn
+``--reps`` times and reports the median CPU per request (latencies over all repetitions).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,11 +107,13 @@ def client(port: int, path: str, token: str, payload: bytes, stream: bool, stop_
 
 
 def run(port: int, path: str, token: str, stream: bool, concurrency: int, duration: float,
-        master: int) -> dict[str, Any]:
+        master: int, samples: list[float] | None = None) -> dict[str, Any]:
+    """One timed run; its latencies are added to ``samples`` (kept across repetitions)."""
     payload = body(stream)
     warm: list[float] = []
     client(port, path, token, payload, stream, time.perf_counter() + 0.3, warm, [])
-    samples: list[float] = []
+    samples = [] if samples is None else samples
+    before = len(samples)
     errors: list[int] = []
     cpu0 = worker_cpu_seconds(master)
     stop_at = time.perf_counter() + duration
@@ -120,17 +127,36 @@ def run(port: int, path: str, token: str, stream: bool, concurrency: int, durati
         t.join()
     wall = time.perf_counter() - started
     cpu = worker_cpu_seconds(master) - cpu0
-    samples.sort()
-    n = len(samples)
+    n = len(samples) - before
+    ordered = sorted(samples)
+    total = len(ordered)
     return {"rps": n / wall, "n": n, "errors": len(errors),
-            "p50": statistics.median(samples) * 1000 if n else float("nan"),
-            "p99": samples[min(n - 1, int(n * 0.99))] * 1000 if n else float("nan"),
+            "p50": statistics.median(ordered) * 1000 if total else float("nan"),
+            "p99": ordered[min(total - 1, int(total * 0.99))] * 1000 if total else float("nan"),
             "cpu_ms": cpu * 1000 / n if n else float("nan")}
+
+
+def cell(contestants: Sequence[tuple[str, int, str, int | None]], stream: bool, concurrency: int,
+         duration: float, reps: int) -> dict[str, dict[str, Any]]:
+    """Each contestant ``reps`` times in turn: median CPU and rate, latencies of all runs."""
+    samples: dict[str, list[float]] = {name: [] for name, *_ in contestants}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, *_ in contestants}
+    for _ in range(reps):
+        for name, port, tok, pid in contestants:
+            assert pid is not None
+            runs[name].append(run(port, "/v1/chat/completions", tok, stream, concurrency,
+                                  duration, pid, samples[name]))
+    return {name: {**got[-1],  # p50/p99 of the last run cover every run's samples
+                   "rps": statistics.median(r["rps"] for r in got),
+                   "cpu_ms": statistics.median(r["cpu_ms"] for r in got),
+                   "errors": sum(r["errors"] for r in got)}
+            for name, got in runs.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds per cell")
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds per run")
+    parser.add_argument("--reps", type=int, default=3, help="runs per contestant and cell")
     parser.add_argument("--quick", action="store_true", help="concurrency 1 and 16 only")
     args = parser.parse_args()
     concurrencies = (1, 16) if args.quick else (1, 16, 64)
@@ -163,13 +189,16 @@ def main() -> None:
             try:
                 for stream in (False, True):
                     for c in concurrencies:
-                        base = None
-                        for name, port, tok, pid in contestants:
-                            r = run(port, "/v1/chat/completions", tok, stream, c,
-                                    args.duration, pid)
+                        base = bare_cpu = None
+                        results = cell(contestants, stream, c, args.duration, args.reps)
+                        for name, *_ in contestants:
+                            r = results[name]
                             base = base or r
+                            if name == "bare":
+                                bare_cpu = r["cpu_ms"]
                             rows.append((latency, "stream" if stream else "whole", c, name, r,
-                                         r["p50"] - base["p50"], r["p99"] - base["p99"]))
+                                         r["p50"] - base["p50"], r["p99"] - base["p99"],
+                                         r["cpu_ms"] / bare_cpu if bare_cpu else float("nan")))
                             print(_row(rows[-1]), flush=True)
             finally:
                 gw.stop()
@@ -183,14 +212,14 @@ def main() -> None:
 
 
 HEADER = (f"{'latency':>7} {'mode':>6} {'conc':>4} {'who':>8} {'req/s':>8} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'+p50':>7} {'+p99':>7} {'cpu ms/req':>10} {'err':>4}")
+          f"{'p99 ms':>8} {'+p50':>7} {'+p99':>7} {'cpu ms/req':>10} {'x bare':>6} {'err':>4}")
 
 
 def _row(row: tuple[Any, ...]) -> str:
-    latency, mode, c, name, r, add50, add99 = row
+    latency, mode, c, name, r, add50, add99, ratio = row
     return (f"{latency * 1000:>5.0f}ms {mode:>6} {c:>4} {name:>8} {r['rps']:>8.0f} "
             f"{r['p50']:>8.2f} {r['p99']:>8.2f} {add50:>+7.2f} {add99:>+7.2f} "
-            f"{r['cpu_ms']:>10.2f} {r['errors']:>4}")
+            f"{r['cpu_ms']:>10.2f} {ratio:>6.2f} {r['errors']:>4}")
 
 
 if __name__ == "__main__":
