@@ -22,7 +22,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, g, request
 from limits import RateLimitItem, RateLimitItemPerMinute
@@ -75,14 +75,12 @@ class RequestLimiter:
     def __init__(self, storage: Windows, settings: Any, policies: Policies,
                  health: StorageHealth) -> None:
         self.storage: Storage = storage
-        self._windows = storage
         self._shared: RateLimiter = SlidingWindowCounterRateLimiter(storage)
         self._policies = policies
         self._health = health
         self._anonymous = settings.ratelimit_anonymous_per_minute
         self._fail_open = settings.ratelimit_fail_mode == "open"
         self._fallback: RateLimiter | None = None
-        self._fallback_windows: InlineExpiryMemoryStorage | None = None
         self._recheck_at = 0.0
         self._recheck_after = 1.0
         self._items: dict[int, RateLimitItem] = {}
@@ -99,7 +97,7 @@ class RequestLimiter:
             self._recheck_at = now + self._recheck_after
             if self.storage.check():
                 log.warning("rate-limit storage reachable again; shared counting resumed")
-                self._fallback = self._fallback_windows = None
+                self._fallback = None
                 self._health.up("request limits")
                 return self._shared
         return self._fallback
@@ -107,9 +105,8 @@ class RequestLimiter:
     def _fall_back(self, exc: BaseException) -> None:
         self._health.down("request limits", exc)
         if self._fallback is None:
-            memory = InlineExpiryMemoryStorage("memory://")
-            self._fallback_windows = memory
-            self._fallback = SlidingWindowCounterRateLimiter(memory)
+            self._fallback = SlidingWindowCounterRateLimiter(
+                InlineExpiryMemoryStorage("memory://"))
             self._recheck_after = 1.0
             self._recheck_at = time.monotonic() + self._recheck_after
 
@@ -173,7 +170,8 @@ class RequestLimiter:
 
     def _count(self, strategy: RateLimiter, wanted: list[Hit]) -> list[Hit]:
         """Hit each limit in turn, stopping at the first one exhausted."""
-        self._windows_now().forget_windows()  # a worker thread serves many requests
+        # a worker thread serves many requests: drop the windows its last one saw
+        cast(Windows, strategy.storage).forget_windows()
         counted = []
         for hit in wanted:
             counted.append(hit)
@@ -181,9 +179,6 @@ class RequestLimiter:
                 hit.breached = True
                 break
         return counted
-
-    def _windows_now(self) -> Windows:
-        return self._fallback_windows if self._fallback_windows is not None else self._windows
 
     def _reset_in(self, hit: Hit) -> int:
         reset_at = self.limiter.get_window_stats(hit.item, *hit.key).reset_time

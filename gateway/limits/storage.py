@@ -51,6 +51,28 @@ return {1, previous_count, previous_ttl, current_count, current_ttl}
 """
 
 
+class WindowSnapshots:
+    """The window each acquisition saw, per thread, until read once or forgotten."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def forget(self) -> None:
+        self._local.windows = {}
+
+    def remember(self, key: str, window: Window) -> None:
+        self._current()[key] = window
+
+    def take(self, key: str) -> Window | None:
+        return self._current().pop(key, None)
+
+    def _current(self) -> dict[str, Window]:
+        windows: dict[str, Window] | None = getattr(self._local, "windows", None)
+        if windows is None:
+            windows = self._local.windows = {}
+        return windows
+
+
 class SnapshotRedisStorage(RedisStorage):
     """``RedisStorage`` (same URI and options) remembering each acquisition's window."""
 
@@ -60,16 +82,10 @@ class SnapshotRedisStorage(RedisStorage):
         super().initialize_storage(uri)
         connection: Any = self.get_connection()
         self._acquire_with_window: Any = connection.register_script(_ACQUIRE)
-        self._local = threading.local()
+        self._snapshots = WindowSnapshots()
 
     def forget_windows(self) -> None:
-        self._local.windows = {}
-
-    def _windows(self) -> dict[str, Window]:
-        windows: dict[str, Window] | None = getattr(self._local, "windows", None)
-        if windows is None:
-            windows = self._local.windows = {}
-        return windows
+        self._snapshots.forget()
 
     def acquire_sliding_window_entry(
         self, key: str, limit: int, expiry: int, amount: int = 1
@@ -77,14 +93,14 @@ class SnapshotRedisStorage(RedisStorage):
         previous_key = self.prefixed_key(self._previous_window_key(key))
         current_key = self.prefixed_key(self._current_window_key(key))
         result = self._acquire_with_window([previous_key, current_key], [limit, expiry, amount])
-        self._windows()[key] = (
+        self._snapshots.remember(key, (
             int(result[1] or 0), max(0, float(result[2] or 0)) / 1000,
             int(result[3] or 0), max(0, float(result[4] or 0)) / 1000,
-        )
+        ))
         return bool(result[0])
 
     def get_sliding_window(self, key: str, expiry: int) -> Window:
-        seen = self._windows().pop(key, None)
+        seen = self._snapshots.take(key)
         if seen is not None:
             return seen
         window: Window = super().get_sliding_window(key, expiry)
@@ -107,7 +123,7 @@ class InlineExpiryMemoryStorage(MemoryStorage):
         self.timer.cancel()  # the constructor's timer; sweeping is inline from here on
         self._next_sweep = 0.0
         self._sweep_lock = threading.Lock()
-        self._local = threading.local()
+        self._snapshots = WindowSnapshots()
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # overrides the name-mangled method
         now = time.monotonic()
@@ -123,13 +139,7 @@ class InlineExpiryMemoryStorage(MemoryStorage):
     # thread, so the RateLimit-* headers need no second look at the counters.
 
     def forget_windows(self) -> None:
-        self._local.windows = {}
-
-    def _windows(self) -> dict[str, Window]:
-        windows: dict[str, Window] | None = getattr(self._local, "windows", None)
-        if windows is None:
-            windows = self._local.windows = {}
-        return windows
+        self._snapshots.forget()
 
     def acquire_sliding_window_entry(
         self, key: str, limit: int, expiry: int, amount: int = 1
@@ -150,11 +160,11 @@ class InlineExpiryMemoryStorage(MemoryStorage):
                 self.decr(current_key, amount)
                 current_count -= amount
                 acquired = False
-        self._windows()[key] = (previous_count, previous_ttl, current_count, current_ttl)
+        self._snapshots.remember(key, (previous_count, previous_ttl, current_count, current_ttl))
         return acquired
 
     def get_sliding_window(self, key: str, expiry: int) -> Window:
-        seen = self._windows().pop(key, None)
+        seen = self._snapshots.take(key)
         if seen is not None:
             return seen
         window: Window = super().get_sliding_window(key, expiry)
