@@ -158,8 +158,7 @@ class RequestLimiter:
                 return error_response(err.status, err.code, err.message, err.headers)
             self._fall_back(exc)
             assert self._fallback is not None
-            hits = self._count(self._fallback, [Hit(h.scope, h.item, h.key, False)
-                                                 for h in wanted])
+            hits = self._count(self._fallback, wanted)  # none breached: the storage failed
         else:
             if self._fallback is None:
                 self._health.up("request limits")
