@@ -24,6 +24,7 @@ from typing import Literal, ParamSpec, TypeVar, cast
 
 from flask import g, request
 
+from gateway.auth.cache import CredentialCache
 from gateway.auth.keys import API_KEY_PREFIX, hash_secret, looks_like_api_key
 from gateway.auth.last_used import LastUsedRecorder
 from gateway.auth.sessions import (
@@ -36,6 +37,7 @@ from gateway.auth.sessions import (
 )
 from gateway.errors import Forbidden, Unauthorized
 from gateway.store import Store
+from gateway.store.auth_store import CredentialRow
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,6 +67,14 @@ class Authenticator:
         self.store = store
         self.pepper = pepper
         self.last_used = last_used
+        epoch = store.credential_epoch
+        self._cache = CredentialCache(epoch) if epoch is not None else None
+
+    def _row(self, kind: Literal["api_key", "session"], token_hash: str) -> CredentialRow | None:
+        if self._cache is None:
+            return self.store.credential_by_hash(kind, token_hash)
+        return self._cache.lookup(token_hash,
+                                  lambda: self.store.credential_by_hash(kind, token_hash))
 
     def authenticate(self, credential: str) -> Principal | None:
         if credential.startswith(API_KEY_PREFIX):
@@ -77,7 +87,7 @@ class Authenticator:
         if not looks_like_session_token(token):
             return None
         token_hash = hash_secret(token, self.pepper)
-        row = self.store.credential_by_hash("session", token_hash)
+        row = self._row("session", token_hash)
         if row is None or not hmac.compare_digest(row.token_hash, token_hash):
             return None
         if row.revoked_at is not None or row.expires_at is None:
@@ -93,7 +103,7 @@ class Authenticator:
         if not looks_like_api_key(key):
             return None
         key_hash = hash_secret(key, self.pepper)
-        row = self.store.credential_by_hash("api_key", key_hash)
+        row = self._row("api_key", key_hash)
         if row is None or not hmac.compare_digest(row.token_hash, key_hash):
             return None
         now = int(time.time())

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.store import schema
 from gateway.store.auth_store import AuthStore
+from gateway.store.credential_epoch import UNCHANGED_OPTION, epoch_for, watch_credential_writes
 from gateway.store.ids import DuplicateError, new_id, now
 from gateway.store.migrations import MIGRATIONS
 from gateway.store.tenant_scope import TenantScope
@@ -45,6 +46,10 @@ class Store(AuthStore):
         self.engine: Engine = create_engine(url, pool_pre_ping=not sqlite, **limits)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        # Moves when credentials may have changed; None: authentication must not cache.
+        self.credential_epoch = epoch_for(url)
+        if self.credential_epoch is not None:
+            watch_credential_writes(self.engine, self.credential_epoch)
 
     # --- schema ---------------------------------------------------------------------
 
@@ -134,4 +139,5 @@ class Store(AuthStore):
                     update(schema.api_keys)
                     .where(schema.api_keys.c.id == key_id)
                     .values(last_used_at=when)
+                    .execution_options(**{UNCHANGED_OPTION: True})
                 )
