@@ -16,6 +16,8 @@ from gateway.auth.last_used import LastUsedRecorder
 from gateway.auth.principal import Authenticator
 from gateway.config import Settings
 from gateway.dlp import service as dlp_service
+from gateway.logbatch import BatchedLineHandler
+from gateway.requestlog import ACCESS_LOGGER
 from gateway.router import ext as router_ext
 from gateway.services import EXTENSION_KEY, Services
 from gateway.store import Store
@@ -64,6 +66,13 @@ def _configure_logging(level: str) -> None:
     logger = logging.getLogger("workjet")
     logger.setLevel(level.upper())
     if not logger.handlers and not logging.getLogger().handlers:
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
         handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(formatter)
         logger.addHandler(handler)
+        # One line per request: written in batches, off the request's path.
+        access = logging.getLogger(ACCESS_LOGGER)
+        batched = BatchedLineHandler(sys.stdout)
+        batched.setFormatter(formatter)
+        access.addHandler(batched)
+        access.propagate = False

@@ -13,7 +13,8 @@ from flask import Flask, Response, g, request
 
 from gateway.ids import hex_id
 
-log = logging.getLogger("workjet.access")
+ACCESS_LOGGER = "workjet.access"
+log = logging.getLogger(ACCESS_LOGGER)
 
 
 def _start() -> None:
