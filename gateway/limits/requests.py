@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import Flask, Response, g, request
-from limits import RateLimitItem, RateLimitItemPerMinute
+from limits import RateLimitItem, RateLimitItemPerMinute, WindowStats
 from limits.errors import StorageError
 from limits.storage import Storage
 from limits.strategies import RateLimiter, SlidingWindowCounterRateLimiter
@@ -34,7 +34,7 @@ from gateway.auth.principal import Principal, optional_principal
 from gateway.budgets import LimitStorageDown, StorageHealth
 from gateway.errors import ApiError, TooManyRequests, error_response
 from gateway.limits.policy import Policies
-from gateway.limits.storage import InlineExpiryMemoryStorage, SnapshotRedisStorage
+from gateway.limits.storage import InlineExpiryMemoryStorage, SnapshotRedisStorage, Window
 from gateway.services import Services
 
 log = logging.getLogger("workjet.limits")
@@ -42,6 +42,7 @@ log = logging.getLogger("workjet.limits")
 LIMITED_PREFIXES = ("/api/", "/v1/")
 SNAPSHOT_SCHEMES = ("redis://", "rediss://", "redis+unix://")
 KEY_PREFIX = "wj"  # counters are LIMITER/wj/<scope>:<id>/requests/<n>/1/minute
+MAX_KEYS = 65536  # counter keys remembered per worker
 MAX_RECHECK_SECONDS = 16.0  # while the storage is down (fail open), ask again at most this late
 _SCOPE_WORDS: dict[str, str] = {
     "key": "this credential's", "user": "your user's", "tenant": "your tenant's",
@@ -61,8 +62,9 @@ class Hit:
 
     scope: str
     item: RateLimitItem
-    key: tuple[str, str, str]
-    breached: bool
+    key: str  # the counter's key: item.key_for(KEY_PREFIX, "<scope>:<id>", "requests")
+    breached: bool = False
+    window: Window | None = None  # what the storage saw when counting it
 
 
 class RequestLimiter:
@@ -84,6 +86,7 @@ class RequestLimiter:
         self._recheck_at = 0.0
         self._recheck_after = 1.0
         self._items: dict[int, RateLimitItem] = {}
+        self._keys: dict[tuple[str, int], str] = {}
 
     # --- which strategy counts --------------------------------------------------------
 
@@ -120,12 +123,23 @@ class RequestLimiter:
                 self._items[per_minute] = item
         return item
 
+    def _hit(self, scope: str, subject: str, per_minute: int) -> Hit:
+        """The limit of ``per_minute`` on ``scope:subject``, its key built once per worker."""
+        item = self._item(per_minute)
+        name = f"{scope}:{subject}"
+        key = self._keys.get((name, per_minute))
+        if key is None:
+            key = item.key_for(KEY_PREFIX, name, "requests")
+            if len(self._keys) >= MAX_KEYS:
+                self._keys.clear()  # subjects come and go; the hot ones come back at once
+            self._keys[(name, per_minute)] = key
+        return Hit(scope, item, key)
+
     def _wanted(self, principal: Principal | None, address: str) -> list[Hit]:
         if principal is None:
             if self._anonymous <= 0:
                 return []
-            return [Hit("anon", self._item(self._anonymous),
-                        (KEY_PREFIX, f"anon:{address}", "requests"), False)]
+            return [self._hit("anon", address, self._anonymous)]
         effective = self._policies.for_tenant(principal.tenant_id)
         wanted = []
         for scope, subject, values in (("key", principal.credential_id, effective.key),
@@ -133,8 +147,7 @@ class RequestLimiter:
                                        ("tenant", principal.tenant_id, effective.tenant)):
             n = values.requests_per_minute
             if n > 0:
-                wanted.append(Hit(scope, self._item(n),
-                                  (KEY_PREFIX, f"{scope}:{subject}", "requests"), False))
+                wanted.append(self._hit(scope, subject, n))
         return wanted
 
     def check(self) -> Response | None:
@@ -169,25 +182,26 @@ class RequestLimiter:
 
     def _count(self, strategy: RateLimiter, wanted: list[Hit]) -> list[Hit]:
         """Hit each limit in turn, stopping at the first one exhausted."""
-        # a worker thread serves many requests: drop the windows its last one saw
-        cast(Windows, strategy.storage).forget_windows()
+        # The strategy's hit() is this call plus building the key again; the storage keeps
+        # the window it saw, which the RateLimit-* headers use (no second look).
+        storage = cast(Windows, strategy.storage)
+        storage.forget_windows()  # a worker thread serves many requests
         counted = []
         for hit in wanted:
             counted.append(hit)
-            if not strategy.hit(hit.item, *hit.key):
+            expiry = hit.item.get_expiry()
+            acquired = storage.acquire_sliding_window_entry(hit.key, hit.item.amount, expiry)
+            hit.window = storage.get_sliding_window(hit.key, expiry)
+            if not acquired:
                 hit.breached = True
                 break
         return counted
 
     def _reset_in(self, hit: Hit) -> int:
-        reset_at = self.limiter.get_window_stats(hit.item, *hit.key).reset_time
-        return max(1, math.ceil(reset_at - time.time()))
+        return max(1, math.ceil(_stats(hit).reset_time - time.time()))
 
     def _exceeded(self, hit: Hit) -> Response:
-        try:
-            resets_in = self._reset_in(hit)
-        except StorageError:  # storage failed between the check and now; a minute is the window
-            resets_in = 60
+        resets_in = self._reset_in(hit)
         err = TooManyRequests(
             f"Too many requests: {_SCOPE_WORDS[hit.scope]} limit of {hit.item.amount} "
             f"requests per minute is reached. It resets in {resets_in} s.",
@@ -196,24 +210,17 @@ class RequestLimiter:
         return error_response(err.status, err.code, err.message, err.headers)
 
     def add_headers(self, response: Response) -> Response:
-        """``after_request``: the RateLimit-* headers of the limit closest to exhaustion.
-
-        With Redis the windows come from each hit's own answer: no extra round trip.
-        """
+        """``after_request``: the RateLimit-* headers of the limit closest to exhaustion,
+        from the windows each hit saw (no further look at the storage)."""
         hits: list[Hit] | None = g.get("limits_hits")
         if not hits:
             return response
-        strategy = self.limiter
-        try:
-            closest: tuple[int, bool, Hit, float] | None = None
-            for hit in hits:
-                stats = strategy.get_window_stats(hit.item, *hit.key)
-                remaining = 0 if hit.breached else stats.remaining
-                if closest is None or (remaining, not hit.breached) < closest[:2]:
-                    closest = (remaining, not hit.breached, hit, stats.reset_time)
-        except StorageError as exc:  # storage died after the check; the response still goes
-            self._health.down("request limits", exc)
-            return response
+        closest: tuple[int, bool, Hit, float] | None = None
+        for hit in hits:
+            stats = _stats(hit)
+            remaining = 0 if hit.breached else stats.remaining
+            if closest is None or (remaining, not hit.breached) < closest[:2]:
+                closest = (remaining, not hit.breached, hit, stats.reset_time)
         assert closest is not None
         remaining, _, hit, reset_at = closest
         headers = response.headers
@@ -223,6 +230,25 @@ class RequestLimiter:
         if response.status_code == 429 and "Retry-After" not in headers:
             headers["Retry-After"] = headers["RateLimit-Reset"]
         return response
+
+
+def _stats(hit: Hit) -> WindowStats:
+    """``SlidingWindowCounterRateLimiter.get_window_stats`` over the window ``hit`` saw."""
+    assert hit.window is not None
+    previous_count, previous_expires_in, current_count, current_expires_in = hit.window
+    item = hit.item
+    expiry = item.get_expiry()
+    weighted = previous_count * previous_expires_in / expiry + current_count
+    remaining = max(0, item.amount - math.floor(weighted))
+    now = time.time()
+    previous_reset_in = current_reset_in = math.inf
+    if previous_count:
+        previous_reset_in = previous_expires_in % (expiry / previous_count)
+    if current_count:
+        current_reset_in = current_expires_in % expiry
+    if not (previous_count or current_count):
+        return WindowStats(now, remaining)
+    return WindowStats(now + min(previous_reset_in, current_reset_in), remaining)
 
 
 def build_limiter(app: Flask, services: Services, policies: Policies,
