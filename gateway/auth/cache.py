@@ -35,6 +35,8 @@ class CredentialCache:
                ) -> CredentialRow | None:
         """The row for ``token_hash``: from memory if still current, else from ``load``."""
         epoch = self._epoch.value()  # before loading: a change after it moves the epoch
+        if epoch is None:
+            return load()
         entry = self._entries.get(token_hash)
         if entry is not None and entry[1] == epoch and self._clock() - entry[2] < self._max_age:
             return entry[0]

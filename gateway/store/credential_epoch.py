@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import mmap
 import os
 import threading
@@ -27,6 +28,8 @@ from typing import Any, Protocol
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
+log = logging.getLogger("workjet.auth")
+
 CREDENTIAL_TABLES = frozenset({"api_keys", "sessions", "users", "tenants"})
 # Writes to those tables that cannot change who a credential belongs to or whether it is
 # valid (an API key's "last used" time) say so with this execution option.
@@ -36,7 +39,12 @@ _SIZE = 8
 
 
 class CredentialEpoch(Protocol):
-    def value(self) -> int: ...
+    def value(self) -> int | None:
+        """The counter now; None when it cannot be read (then nothing may be cached)."""
+
+    def prepare_bump(self) -> None:
+        """Raise unless ``bump`` can work: called before a credential write is made."""
+
     def bump(self) -> None: ...
 
 
@@ -50,21 +58,41 @@ class LocalEpoch:
     def value(self) -> int:
         return self._value
 
+    def prepare_bump(self) -> None:
+        pass
+
     def bump(self) -> None:
         with self._lock:
             self._value += 1
 
 
 class FileEpoch:
-    """The counter in a file shared by every process on this host (``MAP_SHARED``)."""
+    """The counter in a file shared by every process on this host (``MAP_SHARED``).
+
+    The file is opened on first use, so a store whose database cannot be reached yet is
+    still made (and ``/readyz`` says what is wrong). Until it can be opened, readers get
+    None and authentication reads the database every time; a credential write that could
+    not move the counter is refused before it is made.
+    """
 
     def __init__(self, path: Path, owner_like: Path | None = None) -> None:
         self.path = path
-        with self._open() as fd:
-            if os.fstat(fd).st_size < _SIZE:
-                _adopt_owner(fd, owner_like)
-                os.ftruncate(fd, _SIZE)
-            self._map = mmap.mmap(fd, _SIZE, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        self._owner_like = owner_like
+        self._map: mmap.mmap | None = None
+        self._lock = threading.Lock()
+        self._warned = False
+
+    def _mapped(self) -> mmap.mmap:
+        if self._map is not None:
+            return self._map
+        with self._lock, self._open() as fd:
+            if self._map is None:
+                if os.fstat(fd).st_size < _SIZE:
+                    _adopt_owner(fd, self._owner_like)
+                    os.ftruncate(fd, _SIZE)
+                self._map = mmap.mmap(fd, _SIZE, mmap.MAP_SHARED,
+                                      mmap.PROT_READ | mmap.PROT_WRITE)
+            return self._map
 
     @contextlib.contextmanager
     def _open(self) -> Iterator[int]:
@@ -80,15 +108,30 @@ class FileEpoch:
         finally:
             os.close(fd)
 
-    def value(self) -> int:
-        return int.from_bytes(self._map[:_SIZE], "little")
+    def value(self) -> int | None:
+        mapped = self._map
+        if mapped is None:
+            try:
+                mapped = self._mapped()
+            except (RuntimeError, OSError) as exc:
+                if not self._warned:
+                    self._warned = True
+                    log.warning("%s; credentials are read from the database on every "
+                                "request until it can be opened", exc)
+                return None
+        return int.from_bytes(mapped[:_SIZE], "little")
+
+    def prepare_bump(self) -> None:
+        self._mapped()
 
     def bump(self) -> None:
         # Writers are rare (admin actions); the file lock makes concurrent bumps from
         # several processes each count, so no reader can miss one.
+        mapped = self._mapped()
         with self._open() as fd:
             fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd closes
-            self._map[:_SIZE] = ((self.value() + 1) % 2**64).to_bytes(_SIZE, "little")
+            count = int.from_bytes(mapped[:_SIZE], "little")
+            mapped[:_SIZE] = ((count + 1) % 2**64).to_bytes(_SIZE, "little")
 
 
 def _adopt_owner(fd: int, like: Path | None) -> None:
@@ -121,6 +164,7 @@ def watch_credential_writes(engine: Engine, epoch: CredentialEpoch) -> None:
     def _note_write(conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any,
                     _executemany: bool) -> None:
         if _may_change_credentials(statement, context):
+            epoch.prepare_bump()  # a change the caches could not learn of is not made
             conn.info[_FLAG] = True
 
     # The pool takes a connection back only after its transaction committed or rolled

@@ -10,13 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gateway.auth.cache import CredentialCache
 from gateway.auth.last_used import LastUsedRecorder
 from gateway.auth.principal import Authenticator
+from gateway.limits.policy import TenantOverrides
 from gateway.store import Store, now
 from gateway.store.auth_store import CredentialRow
 from gateway.store.credential_epoch import FileEpoch, LocalEpoch, epoch_for
-from gateway.limits.policy import TenantOverrides
 from tests.gateway.auth.helpers import actor
 
 
@@ -119,6 +121,7 @@ def test_the_counter_is_shared_through_a_file_next_to_the_database(tmp_path: Pat
     store = Store(f"sqlite:///{tmp_path}/gw.db")
     assert isinstance(store.credential_epoch, FileEpoch)
     assert store.credential_epoch.path == tmp_path / "gw.db-epoch"
+    assert store.credential_epoch.value() == 0  # made on first use
     assert oct((tmp_path / "gw.db-epoch").stat().st_mode & 0o777) == "0o600"
     second = FileEpoch(tmp_path / "gw.db-epoch")
     start = second.value()
@@ -175,3 +178,21 @@ def test_an_edit_around_the_store_is_seen_within_max_age(tmp_path: Path) -> None
         raw.execute("UPDATE api_keys SET revoked_at = 1 WHERE id = ?", (member.key_id,))
     clock[0] += 10.0
     assert auth.authenticate(member.key) is None
+
+
+def test_without_its_counter_a_store_reads_every_time_and_refuses_credential_writes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    member = actor(_store(tmp_path), "acme", "m@acme.test", "member")
+    (tmp_path / "gw.db-epoch").unlink()
+    (tmp_path / "gw.db-epoch").mkdir()  # cannot be opened as the counter
+    store = CountingStore(f"sqlite:///{tmp_path}/gw.db")
+    auth = _authenticator(store)
+    assert auth.authenticate(member.key) is not None
+    assert auth.authenticate(member.key) is not None
+    assert store.reads == 2
+    assert "credential change counter" in caplog.text
+    with pytest.raises(RuntimeError, match="credential change counter"):
+        store.tenant(member.tenant_id).revoke_api_key(member.key_id)
+    assert auth.authenticate(member.key) is not None  # the revocation was not made
+    store.touch_api_keys({member.key_id: now()})  # writes that change no credential go on
