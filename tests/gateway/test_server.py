@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import ssl
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,10 @@ def test_served_flow(gateway_server: Any) -> None:
                          headers={"Authorization": f"Bearer {who.key[:-1]}x"}, timeout=5)
     assert wrong.status_code == 401
     assert wrong.json()["error"]["request_id"] == wrong.headers["X-Request-Id"]
-    log = server.log_tail()
-    assert "GET /api/v1/me 200" in log
+    deadline = time.monotonic() + 2  # access lines are written in batches (0.25 s)
+    while "GET /api/v1/me 200" not in (log := server.log_tail()):
+        assert time.monotonic() < deadline, log
+        time.sleep(0.05)
     assert who.key not in log
 
 
