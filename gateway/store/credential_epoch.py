@@ -169,7 +169,7 @@ def watch_credential_writes(engine: Engine, epoch: CredentialEpoch) -> None:
 
     # The pool takes a connection back only after its transaction committed or rolled
     # back, so a reader that looks the credential up after the move sees the new rows.
-    @event.listens_for(engine.pool, "checkin")
+    @event.listens_for(engine, "checkin")  # the pool's event, kept across dispose()
     def _moved(_dbapi_connection: Any, record: Any) -> None:
         if record is not None and record.info.pop(_FLAG, False):
             epoch.bump()

@@ -65,6 +65,7 @@ def test_changes_by_another_store_are_seen_by_the_next_request(tmp_path: Path) -
     assert auth.authenticate(member.session) is not None
 
     other = Store(store.url)  # what a second worker or the CLI opens
+    other.dispose()  # as after a fork: the new pool still moves the counter
     scope = other.tenant(member.tenant_id)
     assert scope.set_role(member.user_id, "admin")
     principal = auth.authenticate(member.key)
