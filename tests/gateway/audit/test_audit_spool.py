@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.audit.spool import (
+    PREALLOCATE_STEP,
     AuditUnavailableError,
     Spool,
     frame,
@@ -106,16 +107,16 @@ def test_write_failure_refuses_and_leaves_no_partial_batch(
 ) -> None:
     spool = make(tmp_path)
     spool.append(b'{"ok":1}')
-    real_write = os.write
+    real_pwrite = os.pwrite
     calls = []
 
-    def no_space(fd: int, data: bytes) -> int:
+    def no_space(fd: int, data: bytes, offset: int) -> int:
         calls.append(len(data))
-        if len(calls) == 1:
-            return real_write(fd, bytes(data[:5]))  # the disk takes a few bytes, then is full
+        if len(calls) == 1:  # the disk takes a few bytes, then is full
+            return real_pwrite(fd, bytes(data[:5]), offset)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("gateway.audit.spool.os.write", no_space)
+    monkeypatch.setattr("gateway.audit.spool.os.pwrite", no_space)
     with pytest.raises(AuditUnavailableError, match="No space"):
         spool.append(b'{"lost":1}')
     assert spool.write_error and len(calls) == 2
@@ -125,3 +126,31 @@ def test_write_failure_refuses_and_leaves_no_partial_batch(
     spool.close()
     lines = [p for seg in list_segments(tmp_path) for p in read_segment(seg)[0]]
     assert lines == [b'{"ok":1}', b'{"ok":2}']
+
+
+def test_segments_are_reserved_ahead_and_sealed_to_their_records(tmp_path: Path) -> None:
+    spool = make(tmp_path, segment_bytes=1 << 30)
+    payloads = [b'{"n":%d}' % i for i in range(50)]
+    for payload in payloads:
+        spool.append(payload)
+    active = list_segments(tmp_path)[0]
+    records = sum(len(frame(p)) for p in payloads)
+    # The blocks ahead are reserved (a sync then writes data only), not yet used.
+    assert active.stat().st_size == PREALLOCATE_STEP and spool.bytes == records
+    assert read_segment(active) == (payloads, 0)
+    spool.seal()
+    assert active.stat().st_size == records  # sealed: exactly its records
+    spool.close()
+
+
+def test_a_crashed_writers_reserved_tail_is_trimmed_and_read_as_nothing(tmp_path: Path) -> None:
+    crashed = make(tmp_path)
+    for i in range(3):
+        crashed.append(b'{"before":%d}' % i)  # acknowledged, then the process dies
+    leftover = list_segments(tmp_path)[0]
+    assert leftover.stat().st_size > 3 * len(frame(b'{"before":0}'))
+    assert read_segment(leftover) == ([b'{"before":%d}' % i for i in range(3)], 0)
+    restarted = make(tmp_path)
+    assert restarted.bytes == leftover.stat().st_size == 3 * len(frame(b'{"before":0}'))
+    assert read_segment(leftover) == ([b'{"before":%d}' % i for i in range(3)], 0)
+    assert [p.name for p in restarted.sealed()] == [leftover.name]
