@@ -78,12 +78,16 @@ def list_segments(directory: Path) -> list[Path]:
     return sorted(found, key=segment_seq)
 
 
+def record_bytes(path: Path) -> int:
+    """The size of a segment's records, without the blocks reserved past them."""
+    return len(path.read_bytes().rstrip(b"\0"))
+
+
 def trim_tail(path: Path) -> int:
-    """Cut a segment back to its records (a crashed writer leaves its preallocation);
+    """Cut a segment back to its records (a crashed writer leaves its reserved blocks);
     returns the size it has then."""
-    data = path.read_bytes()
-    size = len(data.rstrip(b"\0"))
-    if size != len(data):
+    size = record_bytes(path)
+    if size != path.stat().st_size:
         os.truncate(path, size)
     return size
 

@@ -26,7 +26,7 @@ from gateway.audit.keys import (
 from gateway.audit.reader import Query, TimeFormatError, hour_key, parse_time, read_records
 from gateway.audit.shipper import QUARANTINE
 from gateway.audit.sinks import Sink, SinkError, open_sink
-from gateway.audit.spool import list_segments, read_segment
+from gateway.audit.spool import list_segments, read_segment, record_bytes
 from gateway.audit.verify import verify_tenant
 from gateway.config import Settings
 from gateway.store import Store
@@ -186,7 +186,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     quarantined = 0
     for directory in slot_dirs(root):
         segments = list_segments(directory)
-        size = sum(p.stat().st_size for p in segments)
+        size = sum(record_bytes(p) for p in segments)  # a live segment reserves blocks ahead
         bad = directory / QUARANTINE
         held = len(read_segment(bad)[0]) if bad.exists() else 0
         quarantined += held

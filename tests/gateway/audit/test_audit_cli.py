@@ -111,6 +111,12 @@ def test_status_shows_what_waits_in_each_slot(
     assert main(["audit", "status"]) == 0
     out = capsys.readouterr().out
     assert "w0: in use, 0 segments" in out
+    busy.record(record())
+    assert main(["audit", "status"]) == 0
+    segment = next((cfg.spool_dir / "w0").glob("seg-*"))
+    held = len(segment.read_bytes().rstrip(b"\0"))  # blocks are reserved past the records
+    assert 0 < held < 4096 < segment.stat().st_size
+    assert f"w0: in use, 1 segments, {held} bytes" in capsys.readouterr().out
     busy.close()
     from gateway.audit.spool import frame
 
