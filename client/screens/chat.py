@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Label
-from textual.worker import Worker
 
 from client.code_blocks import code_blocks
 from client.errors import GatewayError, SignedOutError
@@ -30,10 +27,11 @@ from client.exchange import (
     Update,
 )
 from client.history import Conversation, HistoryError, message_text
+from client.screens.chat_connectors import ConnectorsOpener
 from client.screens.chat_views import conversation_views, drop_orphans
 from client.widgets.message_view import MessageView
 from client.widgets.notice import Notice, dlp_text
-from client.widgets.prompt_input import MAX_PROMPT_CHARS, PromptInput
+from client.widgets.prompt_input import PromptInput
 from client.widgets.tool_block import ToolBlock
 from client.widgets.usage_bar import UsageBar
 from shared.chat import ChatRequest, TextPart
@@ -41,15 +39,11 @@ from shared.chat import Message as ChatMessage
 from shared.models import ModelDescriptor
 from shared.validate import MAX_MESSAGES
 
-if TYPE_CHECKING:
-    from client.app import WorkjetApp
-
 RENDER_WINDOW = 20  # messages rendered when a conversation opens; Ctrl+P shows more
 DEFAULT_TITLE = "New conversation"
-PROVIDER_WAIT = 30.0  # seconds Ctrl+T waits for the app to finish making its tool provider
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(ConnectorsOpener):
     CSS_PATH = "chat.tcss"
     AUTO_FOCUS = "#prompt"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -93,10 +87,6 @@ class ChatScreen(Screen[None]):
         self._save_lock = threading.Lock()
         self._text_lock = threading.Lock()
         self._segment = _TextSegment()
-
-    @property
-    def wapp(self) -> WorkjetApp:
-        return cast("WorkjetApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Label("", id="chat-title")
@@ -404,49 +394,6 @@ class ChatScreen(Screen[None]):
             await self.open_conversation(history.load(conversation_id))
         except HistoryError as exc:
             self.notify(str(exc), severity="error")
-
-    def action_connectors(self) -> None:
-        """The connectors screen; a resource or prompt chosen there lands in the prompt."""
-        starting = [w for w in self.app.workers if w.group == "tools" and w.is_running]
-        if starting:
-            self.notify("Connectors are starting…", timeout=2)
-        self._open_connectors(starting)
-
-    @work(thread=True, exclusive=True, group="connectors")
-    def _open_connectors(self, starting: list[Worker[None]]) -> None:
-        import client.screens.connectors  # noqa: F401  (loads the MCP SDK off the UI thread)
-
-        # The app may still be making its tool provider: wait, so there is only one.
-        deadline = time.monotonic() + PROVIDER_WAIT
-        while any(w.is_running for w in starting) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.app.call_from_thread(self._push_connectors)
-
-    def _push_connectors(self) -> None:
-        from client.connectors.config import ConnectorConfigError
-        from client.screens.connectors import ConnectorsScreen, connectors_screen_for
-
-        if isinstance(self.app.screen, ConnectorsScreen):
-            return
-        try:
-            # Makes the app's tool provider when it had none: the next answer offers its tools.
-            screen = connectors_screen_for(self.wapp)
-        except ConnectorConfigError as exc:
-            self.notify(f"Connectors cannot be shown: {exc}", severity="error", timeout=8)
-            return
-        self.app.push_screen(screen, self._insert_text)
-
-    def _insert_text(self, text: str | None) -> None:
-        if not text:
-            return
-        prompt = self.query_one(PromptInput)
-        room = MAX_PROMPT_CHARS - len(prompt.text)
-        if len(text) > room:
-            self.notify(f"Only {max(room, 0)} characters fit in the prompt; the rest was cut.",
-                        severity="warning")
-        if room > 0:
-            prompt.insert(text[:room])
-        prompt.focus()
 
     def action_settings(self) -> None:
         from client.screens.settings import SettingsScreen
